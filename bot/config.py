@@ -1,0 +1,197 @@
+"""Settings: TOML file -> frozen, validated dataclasses; secrets only from the environment.
+
+Every key has a default, so no file at all is a valid configuration (the console relies on it).
+A bad value stops start-up with a ``ConfigError`` that names the key, the value and what is
+allowed. Unknown keys are errors too: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+TOKEN_ENV_VARS = ("INKWELL_DISCORD_TOKEN", "DISCORD_TOKEN")
+CONFIG_ENV_VAR = "INKWELL_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+def _rule(
+    default: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    doc: str = "",
+) -> Any:
+    """A field with its default and the limits the loader enforces."""
+    meta = {"low": low, "high": high, "choices": choices, "doc": doc}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which language model writes, and how it runs on this machine."""
+
+    name: str = _rule("bundled", doc="'bundled', a Hugging Face id such as 'gpt2', or a directory")
+    cache_dir: str = _rule("", doc="where converted models are kept; '' = ~/.cache/inkwell")
+    dtype: str = _rule("auto", choices=("auto", "float32", "bfloat16"))
+    threads: int = _rule(0, low=0, high=256, doc="torch threads for the worker; 0 = automatic")
+
+    def resolved_cache_dir(self) -> Path:
+        """The model cache directory, from the setting or the platform default."""
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "inkwell"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Limits and defaults for every generation request."""
+
+    max_new_tokens_cap: int = _rule(400, low=1, high=4096)
+    max_prompt_tokens: int = _rule(512, low=16, high=8192)
+    max_batch_size: int = _rule(8, low=1, high=64)
+    max_queue: int = _rule(32, low=1, high=10_000)
+    default_temperature: float = _rule(0.8, low=0.0, high=2.0)
+    default_top_p: float = _rule(0.9, low=0.01, high=1.0)
+    default_top_k: int = _rule(50, low=1, high=200)
+    repetition_penalty: float = _rule(1.15, low=1.0, high=2.0)
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """Discord-facing behaviour. The token is never read from the file."""
+
+    cooldown_seconds: float = _rule(10.0, low=0.0, high=3600.0)
+    owner_ids: tuple[int, ...] = _rule(())
+    dev_guild_id: int = _rule(0, low=0)
+    stream_edit_interval: float = _rule(1.0, low=0.5, high=10.0)
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where user data lives."""
+
+    database: str = _rule("data/inkwell.db", doc="SQLite file; relative paths are from the CWD")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log verbosity for the whole process."""
+
+    level: str = _rule("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Inkwell can be configured with."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+
+
+def discord_token() -> str | None:
+    """The bot token from the environment, or None; never from a file, never logged."""
+    for name in TOKEN_ENV_VARS:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate settings.
+
+    ``path`` None means: ``$INKWELL_CONFIG`` if set, else ``./config.toml`` if it exists, else
+    all defaults. An explicitly named file that does not exist is an error.
+    """
+    if path is None:
+        env_path = os.environ.get(CONFIG_ENV_VAR)
+        if env_path:
+            path = Path(env_path)
+        elif Path("config.toml").is_file():
+            path = Path("config.toml")
+        else:
+            return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
+    return settings_from_dict(raw)
+
+
+def settings_from_dict(raw: dict[str, Any]) -> Settings:
+    """Validate a parsed TOML document into ``Settings``."""
+    sections: dict[str, Any] = {}
+    for section in dataclasses.fields(Settings):
+        section_cls = section.default_factory  # type: ignore[misc]
+        values = raw.get(section.name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section.name}] must be a table, got {values!r}.")
+        sections[section.name] = _build_section(section.name, section_cls, values)
+    unknown = set(raw) - set(sections)
+    if unknown:
+        known = ", ".join(sorted(sections))
+        raise ConfigError(f"Unknown config section(s) {sorted(unknown)}; known: {known}.")
+    return Settings(**sections)
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any]) -> Any:
+    fields_by_name = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields_by_name)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            f"Unknown key {section}.{key}; allowed keys: {', '.join(sorted(fields_by_name))}."
+        )
+    hints = get_type_hints(cls)
+    checked = {
+        name: _check_value(f"{section}.{name}", hints[name], fields_by_name[name].metadata, value)
+        for name, value in values.items()
+    }
+    return cls(**checked)
+
+
+def _check_value(key: str, hint: Any, meta: Any, value: Any) -> Any:
+    def fail(allowed: str) -> ConfigError:
+        return ConfigError(f"Invalid value for {key}: {value!r}. Allowed: {allowed}.")
+
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if hint is int or hint is float:
+        numeric_ok = isinstance(value, int) or (hint is float and isinstance(value, float))
+        if isinstance(value, bool) or not numeric_ok:
+            raise fail("an integer" if hint is int else "a number")
+        low, high = meta.get("low"), meta.get("high")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
+        return hint(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise fail("a string")
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            raise fail(" | ".join(choices))
+        return value
+    if hint == tuple[int, ...]:
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+        ):
+            raise fail("a list of Discord ids (positive integers)")
+        return tuple(value)
+    raise AssertionError(f"unsupported setting type for {key}: {hint}")

@@ -1,0 +1,31 @@
+"""Text generation: the only package that imports torch and transformers.
+
+Import the data types from here (cheap); import ``bot.generation.service`` only where the model
+is really needed, since it loads torch.
+"""
+
+from bot.generation.types import (
+    ChatMessage,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    GenerationUpdate,
+    ModelInfo,
+    ProgressCallback,
+    ResolvedSampling,
+    SamplingParams,
+    StopRule,
+)
+
+__all__ = [
+    "ChatMessage",
+    "FinishReason",
+    "GenerationRequest",
+    "GenerationResult",
+    "GenerationUpdate",
+    "ModelInfo",
+    "ProgressCallback",
+    "ResolvedSampling",
+    "SamplingParams",
+    "StopRule",
+]

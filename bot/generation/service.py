@@ -1,0 +1,195 @@
+"""The one interface to text generation: ``await generate(request)`` and
+``async for update in stream(request)``.
+
+Requests are validated, clamped and tokenized on the caller's side, then handed to the engine's
+worker thread; updates come back through ``loop.call_soon_threadsafe`` so the event loop never
+waits on the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.config import GenerationSettings, ModelSettings
+from bot.errors import GenerationFailed, InvalidRequest
+from bot.generation.engine import BatchingEngine, Job
+from bot.generation.loading import LoadedModel, load_model
+from bot.generation.torch_setup import torch
+from bot.generation.types import (
+    GenerationRequest,
+    GenerationResult,
+    GenerationUpdate,
+    ModelInfo,
+    ProgressCallback,
+)
+from bot.generation.validation import resolve_sampling
+
+log = logging.getLogger(__name__)
+
+
+class GenerationService:
+    """Loads the configured model once and serves many concurrent requests."""
+
+    def __init__(self, model_settings: ModelSettings, settings: GenerationSettings) -> None:
+        self._model_settings = model_settings
+        self._settings = settings
+        self._loaded: LoadedModel | None = None
+        self._engine: BatchingEngine | None = None
+
+    async def start(self, progress: ProgressCallback | None = None) -> None:
+        """Load the model in a thread (seconds) and start the worker."""
+        self._loaded = await asyncio.to_thread(
+            load_model,
+            self._model_settings.name,
+            cache_dir=self._model_settings.resolved_cache_dir(),
+            dtype=self._model_settings.dtype,
+            progress=progress,
+        )
+        await asyncio.to_thread(_warm_up, self._loaded)
+        self._engine = BatchingEngine(
+            self._loaded,
+            max_batch_size=self._settings.max_batch_size,
+            max_waiting=self._settings.max_queue,
+            threads=self._model_settings.threads,
+        )
+        self._engine.start()
+
+    async def close(self) -> None:
+        """Stop the worker; pending requests fail with a clear message."""
+        if self._engine is not None:
+            await asyncio.to_thread(self._engine.stop)
+            self._engine = None
+
+    @property
+    def info(self) -> ModelInfo:
+        """The loaded model's name and prompting style."""
+        loaded = self._require_loaded()
+        return ModelInfo(
+            name=loaded.name,
+            chat=loaded.chat,
+            context_window=loaded.context_window,
+            dtype=loaded.dtype,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Liveness and load, for status commands and monitoring."""
+        if self._engine is None or self._loaded is None:
+            return {"ready": False}
+        running, waiting = self._engine.load
+        return {
+            "ready": True,
+            "model": self._loaded.name,
+            "running": running,
+            "waiting": waiting,
+            "max_batch_size": self._settings.max_batch_size,
+        }
+
+    def prepare(self, request: GenerationRequest) -> Job:
+        """Validate, clamp and tokenize ``request`` (raises ``InvalidRequest``)."""
+        loaded = self._require_loaded()
+        input_ids = self._tokenize(loaded, request)
+        if len(input_ids) > self._settings.max_prompt_tokens:
+            raise InvalidRequest(
+                f"That prompt is {len(input_ids)} tokens long; the limit is "
+                f"{self._settings.max_prompt_tokens}. Please shorten it and try again."
+            )
+        room = loaded.context_window - len(input_ids) - 1
+        sampling = resolve_sampling(request.sampling, self._settings, room_for_tokens=room)
+        return Job(input_ids=input_ids, sampling=sampling, stop=request.stop, sink=_unbound_sink)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]:
+        """Yield queue positions, then the growing text, then a final update with ``result``.
+
+        Updates that pile up while the consumer is busy are merged (each carries the whole text
+        so far). Leaving the loop early cancels the generation.
+        """
+        engine = self._require_engine()
+        job = self.prepare(request)
+        loop = asyncio.get_running_loop()
+        updates: asyncio.Queue[GenerationUpdate | BaseException] = asyncio.Queue()
+
+        def sink(item: GenerationUpdate | BaseException) -> None:
+            try:
+                loop.call_soon_threadsafe(updates.put_nowait, item)
+            except RuntimeError:  # the loop is gone; nobody is listening any more
+                job.cancelled.set()
+
+        job.sink = sink
+        ahead = engine.submit(job)
+        finished = False
+        try:
+            if ahead:
+                yield GenerationUpdate(queue_position=ahead)
+            while True:
+                item = await updates.get()
+                while (
+                    not updates.empty()
+                    and isinstance(item, GenerationUpdate)
+                    and item.result is None
+                ):
+                    item = updates.get_nowait()
+                if isinstance(item, BaseException):
+                    finished = True
+                    raise item
+                if item.result is not None:
+                    finished = True
+                yield item
+                if finished:
+                    return
+        finally:
+            if not finished:
+                engine.cancel(job)
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Generate the whole text at once."""
+        async for update in self.stream(request):
+            if update.result is not None:
+                return update.result
+        raise GenerationFailed("The generation ended without a result; please try again.")
+
+    def _tokenize(self, loaded: LoadedModel, request: GenerationRequest) -> list[int]:
+        tokenizer = loaded.tokenizer
+        if (request.prompt is None) == (request.messages is None):
+            raise InvalidRequest("A generation needs exactly one of a prompt or chat messages.")
+        if request.messages is not None:
+            conversation = [{"role": m.role, "content": m.content} for m in request.messages]
+            if loaded.chat:
+                ids = tokenizer.apply_chat_template(
+                    conversation,
+                    add_generation_prompt=True,
+                    tokenize=True,
+                    return_dict=False,
+                    sanitize_control_tokens=True,
+                )
+                return [int(i) for i in ids]
+            # A base model has no chat format: continue the user's words as plain text.
+            text = "\n\n".join(m.content for m in request.messages if m.role != "system")
+        else:
+            text = request.prompt or ""
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        # An empty prompt still needs a token to start from; GPT-2 was trained to start
+        # documents after its end-of-text token.
+        return list(ids) or [loaded.pad_id]
+
+    def _require_loaded(self) -> LoadedModel:
+        if self._loaded is None:
+            raise GenerationFailed("The model is still loading; please try again in a moment.")
+        return self._loaded
+
+    def _require_engine(self) -> BatchingEngine:
+        if self._engine is None:
+            raise GenerationFailed("The writer is not running; please try again in a moment.")
+        return self._engine
+
+
+def _unbound_sink(item: GenerationUpdate | BaseException) -> None:
+    raise AssertionError("a prepared job was submitted without a sink")
+
+
+def _warm_up(loaded: LoadedModel) -> None:
+    """Run one tiny forward pass so the first user does not pay for lazy initialisation."""
+    with torch.inference_mode():
+        loaded.model(input_ids=torch.tensor([[loaded.pad_id]]), use_cache=False)

@@ -1,0 +1,170 @@
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.config import GenerationSettings, ModelSettings
+from bot.errors import InvalidRequest, ServiceBusy
+from bot.generation.service import GenerationService
+from bot.generation.types import (
+    ChatMessage,
+    FinishReason,
+    GenerationRequest,
+    SamplingParams,
+)
+
+
+async def started_service(model_dir, **overrides) -> GenerationService:
+    settings = GenerationSettings(
+        **{"max_new_tokens_cap": 64, "max_prompt_tokens": 64, **overrides}
+    )
+    service = GenerationService(ModelSettings(name=str(model_dir)), settings)
+    await service.start()
+    return service
+
+
+@pytest.fixture
+async def service(tiny_gpt2_dir) -> AsyncIterator[GenerationService]:
+    service = await started_service(tiny_gpt2_dir)
+    yield service
+    await service.close()
+
+
+def request(prompt: str = "Autumn leaves", **sampling) -> GenerationRequest:
+    return GenerationRequest(prompt=prompt, sampling=SamplingParams(**sampling))
+
+
+async def test_same_seed_same_text_and_other_seed_differs(service):
+    first = await service.generate(request(seed=7, max_new_tokens=24))
+    again = await service.generate(request(seed=7, max_new_tokens=24))
+    other = await service.generate(request(seed=8, max_new_tokens=24))
+    assert first.text == again.text
+    assert first.text != other.text
+    assert first.sampling.seed == 7
+    assert first.model == tiny_model_name(service)
+
+
+async def test_seed_gives_the_same_text_inside_a_busy_batch(service):
+    alone = await service.generate(request(seed=3, max_new_tokens=30))
+    crowd = [request(prompt="x" * (i + 1), seed=100 + i, max_new_tokens=20 + i) for i in range(6)]
+    results = await asyncio.gather(
+        service.generate(request(seed=3, max_new_tokens=30)), *(service.generate(r) for r in crowd)
+    )
+    assert results[0].text == alone.text
+
+
+async def test_per_request_parameters_are_honoured_in_one_batch(service):
+    requests = [
+        request(
+            prompt=f"Line {i}", seed=i, max_new_tokens=5 + 7 * i, temperature=0.0 if i % 2 else 1.2
+        )
+        for i in range(6)
+    ]
+    results = await asyncio.gather(*(service.generate(r) for r in requests))
+    for i, result in enumerate(results):
+        assert result.sampling.max_new_tokens == 5 + 7 * i
+        assert result.new_tokens <= 5 + 7 * i
+        assert result.finish_reason in {FinishReason.LENGTH, FinishReason.EOS}
+    greedy = await service.generate(
+        request(prompt="Line 1", seed=999, temperature=0.0, max_new_tokens=12)
+    )
+    assert results[1].text.startswith(greedy.text[:10])  # greedy ignores the seed
+
+
+async def test_stop_rule_cuts_the_text(service):
+    stop_after_ten = GenerationRequest(
+        prompt="Once",
+        sampling=SamplingParams(seed=1, max_new_tokens=60),
+        stop=lambda text: 10 if len(text) >= 10 else None,
+    )
+    result = await service.generate(stop_after_ten)
+    assert result.finish_reason is FinishReason.STOP
+    assert len(result.text) == 10
+
+
+async def test_stream_grows_then_ends_with_the_result(service):
+    updates = [u async for u in service.stream(request(seed=5, max_new_tokens=20))]
+    assert updates[-1].result is not None
+    texts = [u.text for u in updates if u.result is None and u.queue_position is None]
+    assert texts, "expected partial text before the end"
+    assert updates[-1].result.text.startswith(texts[0][:1])
+
+
+async def test_leaving_a_stream_cancels_the_generation(service):
+    stream = service.stream(request(seed=1, max_new_tokens=64))
+    async for update in stream:
+        if update.text:
+            break
+    await stream.aclose()
+    for _ in range(100):
+        if service.health()["running"] == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert service.health()["running"] == 0
+
+
+async def test_queue_positions_and_busy_when_full(tiny_gpt2_dir):
+    service = await started_service(tiny_gpt2_dir, max_batch_size=1, max_queue=2)
+    try:
+        first = service.stream(request(seed=1, max_new_tokens=64))
+        await first.__anext__()  # running
+        second = service.stream(request(seed=2, max_new_tokens=4))
+        update = await second.__anext__()
+        assert update.queue_position == 1
+        third = service.stream(request(seed=3, max_new_tokens=4))
+        assert (await third.__anext__()).queue_position == 2
+        with pytest.raises(ServiceBusy) as caught:
+            await service.generate(request(seed=4))
+        assert "try again" in caught.value.user_message
+        finals = []
+        for stream in (first, second, third):
+            async for update in stream:
+                if update.result:
+                    finals.append(update.result)
+        assert len(finals) == 3
+    finally:
+        await service.close()
+
+
+async def test_overlong_prompt_is_refused_before_queueing(service):
+    with pytest.raises(InvalidRequest, match="tokens long; the limit is 64"):
+        await service.generate(request(prompt="word " * 200))
+
+
+async def test_odd_unicode_and_mentions_round_trip(service):
+    prompt = "@everyone <@123> 🌧️ مطر \u200b 雨 " + "\U0001f600"
+    result = await service.generate(request(prompt=prompt, seed=2, max_new_tokens=16))
+    assert "\ufffd" not in result.text
+
+
+async def test_chat_messages_fall_back_to_text_for_base_models(service):
+    chat = GenerationRequest(
+        messages=(ChatMessage("system", "Be brief."), ChatMessage("user", "Write about rain.")),
+        sampling=SamplingParams(seed=1, max_new_tokens=8),
+    )
+    result = await service.generate(chat)
+    assert result.prompt_tokens == len(service._loaded.tokenizer("Write about rain.")["input_ids"])
+
+
+async def test_event_loop_keeps_ticking_during_generation(service):
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.gather(*(service.generate(request(seed=i, max_new_tokens=64)) for i in range(8)))
+    tick.cancel()
+    assert len(gaps) >= 5
+    # A blocked loop would show one gap as long as the whole generation.
+    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.3f}s"
+
+
+def tiny_model_name(service: GenerationService) -> str:
+    return service.info.name
