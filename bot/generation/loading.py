@@ -50,6 +50,7 @@ def load_model(
 ) -> LoadedModel:
     """Load ``name`` (see module doc) for generation on the CPU, reporting progress."""
     report = progress or (lambda _stage, _fraction: None)
+    _silence_library_progress_bars()
     started = time.perf_counter()
     report("Finding the model", 0.0)
     source, label = _resolve_source(name, cache_dir, report)
@@ -87,6 +88,16 @@ def load_model(
         "Loaded %s (%s, chat=%s) in %.1f s", label, loaded.dtype, loaded.chat, loaded.load_seconds
     )
     return loaded
+
+
+def _silence_library_progress_bars() -> None:
+    # Our own progress reporting replaces the libraries' tqdm bars, which would otherwise
+    # interleave with the console's bar and fill the bot's logs.
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    disable_progress_bars()
+    transformers_logging.disable_progress_bar()
 
 
 def bundled_gguf_path() -> Path:

@@ -1,0 +1,102 @@
+"""Command line: ``python -m bot console | run | sync | db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.errors import InkwellError
+
+log = logging.getLogger("bot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Inkwell, the writing bot.")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="TOML config file (default: config.toml if present, else built-in defaults)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    console = commands.add_parser("console", help="write offline in the terminal (no Discord)")
+    console.add_argument(
+        "--once",
+        action="append",
+        metavar="COMMAND",
+        help='run one command and exit, e.g. --once "/poem topic:rain"; '
+        "repeatable. Without it, commands are read from stdin when it is "
+        "not a terminal",
+    )
+    console.add_argument("--model", help="override model.name for this run")
+    console.add_argument("--verbose", action="store_true", help="show log messages")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "console":
+            return _run_console(args, settings)
+    except KeyboardInterrupt:
+        print("\nBye.", file=sys.stderr)
+        return 130
+    except InkwellError as error:
+        print(f"Error: {error.user_message}", file=sys.stderr)
+        return 1
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def configure_logging(level: str) -> None:
+    """Configure logging once for the whole process."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+
+    configure_logging(settings.logging.level if args.verbose else "WARNING")
+    if args.model:
+        settings = dataclasses.replace(
+            settings, model=dataclasses.replace(settings.model, name=args.model)
+        )
+    return asyncio.run(_console_main(args, settings))
+
+
+async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import Console
+    from bot.generation.service import GenerationService
+    from bot.progress import TerminalProgress
+    from bot.writing import WritingService
+
+    generation = GenerationService(settings.model, settings.generation)
+    progress = TerminalProgress(sys.stderr)
+    try:
+        await generation.start(progress)
+    finally:
+        progress.close()
+    try:
+        console = Console(WritingService(generation))
+        if args.once:
+            return 0 if await console.run_lines(args.once) else 1
+        if not sys.stdin.isatty():
+            return 0 if await console.run_lines(sys.stdin.read().splitlines()) else 1
+        await console.interactive()
+        return 0
+    finally:
+        await generation.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Inkwell's persistence layer: one SQLite file, versioned migrations, repositories.
+
+All SQL lives in this package. Callers get frozen dataclasses back and catch
+`StorageError` (and subclasses) to show `error.user_message`.
+"""
+
+from bot.storage.database import Database, default_database_path
+from bot.storage.errors import (
+    InvalidName,
+    LimitReached,
+    NameTaken,
+    NotFound,
+    StorageError,
+    TooLong,
+)
+from bot.storage.favorites import FavoriteRepository
+from bot.storage.generations import GenerationRepository
+from bot.storage.guild_settings import UNSET, GuildSettingsRepository
+from bot.storage.migrate import upgrade
+from bot.storage.models import (
+    CONSOLE_USER_ID,
+    DeletedCounts,
+    Favorite,
+    FavoriteAdded,
+    FavoriteWithPiece,
+    GenerationRecord,
+    GuildSettings,
+    HallOfFameEntry,
+    NewGeneration,
+    SavedPrompt,
+)
+from bot.storage.prompts import PromptRepository
+from bot.storage.users import UserDataRepository
+from bot.storage.validation import (
+    MAX_GENERATION_CHARS,
+    MAX_NAME_CHARS,
+    MAX_PROMPT_CHARS,
+    MAX_SAVED_PROMPTS,
+)
+
+__all__ = [
+    "CONSOLE_USER_ID",
+    "MAX_GENERATION_CHARS",
+    "MAX_NAME_CHARS",
+    "MAX_PROMPT_CHARS",
+    "MAX_SAVED_PROMPTS",
+    "UNSET",
+    "Database",
+    "DeletedCounts",
+    "Favorite",
+    "FavoriteAdded",
+    "FavoriteRepository",
+    "FavoriteWithPiece",
+    "GenerationRecord",
+    "GenerationRepository",
+    "GuildSettings",
+    "GuildSettingsRepository",
+    "HallOfFameEntry",
+    "InvalidName",
+    "LimitReached",
+    "NameTaken",
+    "NewGeneration",
+    "NotFound",
+    "PromptRepository",
+    "SavedPrompt",
+    "StorageError",
+    "TooLong",
+    "UserDataRepository",
+    "default_database_path",
+    "upgrade",
+]

@@ -1,0 +1,67 @@
+"""Storage errors that carry the text a user should see.
+
+Front ends (cogs, the console) can catch `StorageError` and show `user_message`
+as-is; anything else coming out of the storage layer is a bug and should be logged.
+"""
+
+from __future__ import annotations
+
+from bot.errors import InkwellError
+
+
+class StorageError(InkwellError):
+    """Base class: something the user (or the operator) can act on.
+
+    `user_message` is written to be shown verbatim: kind, specific, no jargon.
+    """
+
+    default_message = "Inkwell couldn't reach its saved data just now. Please try again."
+
+    def __init__(self, user_message: str | None = None) -> None:
+        super().__init__(user_message or self.default_message)
+
+
+class NotFound(StorageError):
+    """The thing asked for doesn't exist, or doesn't belong to the asker."""
+
+    default_message = "I couldn't find that. It may have been deleted."
+
+
+class NameTaken(StorageError):
+    """A per-user name is already in use."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"You already have a saved prompt called “{name}”. "
+            "Pick a different name, or rename or delete the old one first."
+        )
+
+
+class LimitReached(StorageError):
+    """A per-user quota is full."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.what = what
+        self.limit = limit
+        super().__init__(
+            f"You've reached the limit of {limit:,} {what}. "
+            "Delete one you no longer need to make room."
+        )
+
+
+class TooLong(StorageError):
+    """A value is longer than the storage layer keeps."""
+
+    def __init__(self, what: str, length: int, limit: int) -> None:
+        self.what = what
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"The {what} is {length:,} characters long; the most I can keep is {limit:,}. "
+            "Please shorten it and try again."
+        )
+
+
+class InvalidName(StorageError):
+    """A name is empty or contains characters that can't be shown in a list."""

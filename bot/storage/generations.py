@@ -1,0 +1,160 @@
+"""Generated pieces: who asked, with what settings, and what came out."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.storage.errors import NotFound
+from bot.storage.executor import Executor
+from bot.storage.models import (
+    GenerationRecord,
+    NewGeneration,
+    from_db_time,
+    frozen_json,
+    to_db_time,
+)
+from bot.storage.validation import (
+    MAX_GENERATION_CHARS,
+    MAX_PROMPT_CHARS,
+    check_length,
+    check_page,
+    to_json,
+)
+
+GENERATION_COLUMNS = (
+    "id",
+    "user_id",
+    "user_name",
+    "guild_id",
+    "channel_id",
+    "form",
+    "poem_form",
+    "genre",
+    "prompt",
+    "params",
+    "seed",
+    "model",
+    "text",
+    "parent_id",
+    "created_at",
+)
+
+
+def generation_columns(alias: str = "generations") -> str:
+    """The SELECT list for a generation, prefixed with a table alias (for joins)."""
+    return ", ".join(f"{alias}.{column}" for column in GENERATION_COLUMNS)
+
+
+def generation_from_row(row: sqlite3.Row) -> GenerationRecord:
+    """Build a record from a row selected with `generation_columns()`."""
+    return GenerationRecord(
+        id=row["id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        form=row["form"],
+        poem_form=row["poem_form"],
+        genre=row["genre"],
+        prompt=row["prompt"],
+        params=frozen_json(row["params"]),
+        seed=row["seed"],
+        model=row["model"],
+        text=row["text"],
+        parent_id=row["parent_id"],
+        created_at=from_db_time(row["created_at"]),
+    )
+
+
+class GenerationRepository:
+    """Stores every generated piece; rows are immutable once written."""
+
+    def __init__(self, executor: Executor, clock: Callable[[], datetime]) -> None:
+        self._db = executor
+        self._clock = clock
+
+    async def add(self, new: NewGeneration) -> GenerationRecord:
+        """Record a piece and return it with its id and timestamp.
+
+        Raises `TooLong` for an over-long prompt or text, and `NotFound` if
+        `parent_id` names a piece that no longer exists.
+        """
+        check_length(new.prompt, "prompt", MAX_PROMPT_CHARS)
+        check_length(new.text, "generated text", MAX_GENERATION_CHARS)
+        params = to_json(new.params, "generation settings")
+        created_at = to_db_time(self._clock())
+        async with self._db.transaction():
+            if new.parent_id is not None and await self._missing(new.parent_id):
+                raise NotFound("The piece you're building on has been deleted.")
+            new_id = await self._db.insert(
+                "INSERT INTO generations (user_id, user_name, guild_id, channel_id, form,"
+                " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.user_id,
+                    new.user_name,
+                    new.guild_id,
+                    new.channel_id,
+                    new.form,
+                    new.poem_form,
+                    new.genre,
+                    new.prompt,
+                    params,
+                    new.seed,
+                    new.model,
+                    new.text,
+                    new.parent_id,
+                    created_at,
+                ),
+            )
+        return GenerationRecord(
+            id=new_id,
+            user_id=new.user_id,
+            user_name=new.user_name,
+            guild_id=new.guild_id,
+            channel_id=new.channel_id,
+            form=new.form,
+            poem_form=new.poem_form,
+            genre=new.genre,
+            prompt=new.prompt,
+            params=frozen_json(params),
+            seed=new.seed,
+            model=new.model,
+            text=new.text,
+            parent_id=new.parent_id,
+            created_at=from_db_time(created_at),
+        )
+
+    async def _missing(self, generation_id: int) -> bool:
+        found = await self._db.fetch_value(
+            "SELECT 1 FROM generations WHERE id = ?", (generation_id,)
+        )
+        return found is None
+
+    async def get(self, generation_id: int) -> GenerationRecord | None:
+        """The piece with this id, or None. Pieces are public: anyone may fetch one."""
+        row = await self._db.fetch_one(
+            f"SELECT {generation_columns()} FROM generations WHERE id = ?", (generation_id,)
+        )
+        return None if row is None else generation_from_row(row)
+
+    async def list_for_user(
+        self, user_id: int, limit: int = 10, offset: int = 0
+    ) -> list[GenerationRecord]:
+        """A user's pieces, newest first."""
+        check_page(limit, offset)
+        rows = await self._db.fetch_all(
+            f"SELECT {generation_columns()} FROM generations WHERE user_id = ?"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [generation_from_row(row) for row in rows]
+
+    async def count_for_user(self, user_id: int) -> int:
+        """How many pieces a user has."""
+        count = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM generations WHERE user_id = ?", (user_id,)
+        )
+        return int(count)

@@ -1,0 +1,192 @@
+"""Frozen records returned by the repositories (callers never see rows or SQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+CONSOLE_USER_ID = 0  # The offline console has no Discord account.
+
+
+def utc_now() -> datetime:
+    """Default clock: timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Store times as ISO-8601 UTC text: sortable and readable in the sqlite3 shell."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass a UTC-aware datetime")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str) -> datetime:
+    """Inverse of `to_db_time`."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def frozen_json(text: str) -> Mapping[str, Any]:
+    """Decode a JSON column into a read-only mapping, so frozen records stay frozen."""
+    return MappingProxyType(json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class NewGeneration:
+    """What a caller supplies to record a generated piece."""
+
+    user_id: int
+    user_name: str
+    guild_id: int | None
+    channel_id: int | None
+    form: str
+    prompt: str
+    params: Mapping[str, Any] = field(hash=False)  # hash by the other fields
+    seed: int
+    model: str
+    text: str
+    poem_form: str | None = None
+    genre: str | None = None
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRecord:
+    """A stored piece. `user_name` is the display name at the time, for attribution."""
+
+    id: int
+    user_id: int
+    user_name: str
+    guild_id: int | None
+    channel_id: int | None
+    form: str
+    poem_form: str | None
+    genre: str | None
+    prompt: str
+    params: Mapping[str, Any] = field(hash=False)  # hash by the other fields
+    seed: int
+    model: str
+    text: str
+    parent_id: int | None
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (used by the data export)."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "user_name": self.user_name,
+            "guild_id": self.guild_id,
+            "channel_id": self.channel_id,
+            "form": self.form,
+            "poem_form": self.poem_form,
+            "genre": self.genre,
+            "prompt": self.prompt,
+            "params": dict(self.params),
+            "seed": self.seed,
+            "model": self.model,
+            "text": self.text,
+            "parent_id": self.parent_id,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Favorite:
+    """A user's star on a piece. `id` is the number shown to the user."""
+
+    id: int
+    user_id: int
+    generation_id: int
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (used by the data export)."""
+        return {
+            "id": self.id,
+            "generation_id": self.generation_id,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FavoriteWithPiece:
+    """A favourite together with the piece it points at."""
+
+    favorite: Favorite
+    piece: GenerationRecord
+
+
+class FavoriteAdded(NamedTuple):
+    """Result of starring: the favourite, and whether this call created it."""
+
+    favorite: Favorite
+    created: bool
+
+
+class HallOfFameEntry(NamedTuple):
+    """A piece and how many distinct users starred it (unpacks as `piece, stars`)."""
+
+    piece: GenerationRecord
+    stars: int
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPrompt:
+    """A private, named prompt a user can reuse."""
+
+    id: int
+    user_id: int
+    name: str
+    text: str
+    form: str
+    options: Mapping[str, Any] = field(hash=False)  # hash by the other fields
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (used by the data export)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "text": self.text,
+            "form": self.form,
+            "options": dict(self.options),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """Per-guild overrides. `None` means "use the bot's default"."""
+
+    guild_id: int
+    allowed_channel_ids: frozenset[int] = field(default_factory=frozenset)
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_new_tokens: int | None = None
+    cooldown_seconds: int | None = None
+
+    def allows_channel(self, channel_id: int) -> bool:
+        """An empty allow-list means every channel is allowed."""
+        return not self.allowed_channel_ids or channel_id in self.allowed_channel_ids
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedCounts:
+    """What `UserDataRepository.delete_all` removed."""
+
+    generations: int
+    favorites: int
+    prompts: int
+    others_favorites: int  # other users' stars on the deleted pieces
+
+    @property
+    def total(self) -> int:
+        """Rows removed in all."""
+        return self.generations + self.favorites + self.prompts + self.others_favorites

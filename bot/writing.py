@@ -1,0 +1,140 @@
+"""Creative writing on top of text generation: a ``PieceSpec`` in, a finished ``Piece`` out.
+
+This is where forms meet the model: the right template for the model's style (continuation for
+base models, chat for instruct models), the form's stop rule while the model writes, and the
+form's clean-up at the end. Front ends call this, never the generation service directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot import forms
+from bot.errors import GenerationFailed
+from bot.forms import PieceSpec
+from bot.generation.types import (
+    ChatMessage,
+    FinishReason,
+    GenerationRequest,
+    GenerationUpdate,
+    ModelInfo,
+    ResolvedSampling,
+    SamplingParams,
+)
+
+
+class TextGenerator(Protocol):
+    """What the writing service needs from a generation backend (local engine or remote)."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]: ...
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A finished piece of writing and everything needed to attribute or reproduce it."""
+
+    spec: PieceSpec
+    text: str
+    model: str
+    sampling: ResolvedSampling
+    finish_reason: FinishReason
+    seconds: float
+    new_tokens: int
+
+    def attribution(self) -> str:
+        """Who wrote it and how: model, seed and parameters."""
+        s = self.sampling
+        return (
+            f"{self.model} · seed {s.seed} · temperature {s.temperature:g} · "
+            f"top-p {s.top_p:g} · top-k {s.top_k}"
+        )
+
+
+@dataclass(frozen=True)
+class WritingUpdate:
+    """While waiting: ``queue_position``. While writing: ``text``, the part of the piece that is
+    settled so far. At the end: ``piece``."""
+
+    text: str = ""
+    queue_position: int | None = None
+    piece: Piece | None = None
+
+
+class WritingService:
+    """Writes pieces with whatever model the generator has loaded."""
+
+    def __init__(self, generator: TextGenerator) -> None:
+        self._generator = generator
+
+    @property
+    def model(self) -> ModelInfo:
+        """The model that writes."""
+        return self._generator.info
+
+    def request_for(self, spec: PieceSpec, sampling: SamplingParams) -> GenerationRequest:
+        """The generation request for ``spec``: template, length and stop rule."""
+        prompt = forms.build_prompt(spec, chat=self._generator.info.chat)
+        if sampling.max_new_tokens is None:
+            sampling = dataclasses.replace(
+                sampling, max_new_tokens=forms.default_max_new_tokens(spec)
+            )
+        messages = None
+        if prompt.messages is not None:
+            messages = tuple(ChatMessage(m.role, m.content) for m in prompt.messages)
+        return GenerationRequest(
+            prompt=prompt.text,
+            messages=messages,
+            sampling=sampling,
+            stop=lambda text: forms.stop_index(spec, text),
+        )
+
+    async def stream(
+        self, spec: PieceSpec, sampling: SamplingParams
+    ) -> AsyncIterator[WritingUpdate]:
+        """Yield queue positions and settled text, then the finished piece."""
+        request = self.request_for(spec, sampling)
+        shown = ""
+        async for update in self._generator.stream(request):
+            if update.queue_position is not None:
+                yield WritingUpdate(queue_position=update.queue_position)
+            elif update.result is not None:
+                result = update.result
+                hit_limit = result.finish_reason is FinishReason.LENGTH
+                text = forms.finish(spec, result.text, hit_length_limit=hit_limit)
+                if not text.strip():
+                    raise GenerationFailed(
+                        "The model didn't write anything this time; please "
+                        "try again (a new seed often helps)."
+                    )
+                yield WritingUpdate(
+                    text=text,
+                    piece=Piece(
+                        spec=spec,
+                        text=text,
+                        model=result.model,
+                        sampling=result.sampling,
+                        finish_reason=result.finish_reason,
+                        seconds=result.seconds,
+                        new_tokens=result.new_tokens,
+                    ),
+                )
+                return
+            else:
+                settled = forms.stable_prefix(spec, update.text)
+                if settled != shown:
+                    shown = settled
+                    yield WritingUpdate(text=settled)
+        raise GenerationFailed("The writer stopped without finishing; please try again.")
+
+    async def write(self, spec: PieceSpec, sampling: SamplingParams) -> Piece:
+        """Write the whole piece."""
+        async for update in self.stream(spec, sampling):
+            if update.piece is not None:
+                return update.piece
+        raise GenerationFailed("The writer stopped without finishing; please try again.")

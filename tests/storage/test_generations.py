@@ -1,0 +1,90 @@
+"""GenerationRepository against a real file."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC
+
+import pytest
+
+from bot.storage import MAX_GENERATION_CHARS, MAX_PROMPT_CHARS, Database, NotFound, TooLong
+from tests.storage.factories import START, add_piece, new_generation
+
+
+async def test_add_then_get_returns_the_same_record(db: Database) -> None:
+    added = await add_piece(db, genre="gothic", guild_id=None, channel_id=None)
+    fetched = await db.generations.get(added.id)
+    assert fetched == added
+    assert fetched.created_at.tzinfo == UTC
+    assert fetched.created_at > START
+    assert dict(fetched.params) == {
+        "temperature": 0.8,
+        "top_p": 0.95,
+        "top_k": 50,
+        "max_new_tokens": 120,
+    }
+
+
+async def test_records_are_frozen(db: Database) -> None:
+    piece = await add_piece(db)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        piece.text = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        piece.params["temperature"] = 2.0  # type: ignore[index]
+
+
+async def test_get_missing_returns_none(db: Database) -> None:
+    assert await db.generations.get(12345) is None
+
+
+async def test_parent_chain(db: Database) -> None:
+    first = await add_piece(db)
+    second = await add_piece(db, parent_id=first.id, text="and then")
+    assert second.parent_id == first.id
+    with pytest.raises(NotFound):
+        await add_piece(db, parent_id=999)
+
+
+async def test_console_user_and_big_snowflakes(db: Database) -> None:
+    snowflake = 1_234_567_890_123_456_789
+    console = await add_piece(db, user_id=0, guild_id=None, channel_id=None)
+    discord = await add_piece(db, user_id=snowflake, guild_id=snowflake - 1)
+    assert (await db.generations.get(console.id)).user_id == 0  # type: ignore[union-attr]
+    fetched = await db.generations.get(discord.id)
+    assert fetched is not None
+    assert (fetched.user_id, fetched.guild_id) == (snowflake, snowflake - 1)
+
+
+async def test_list_for_user_newest_first_with_paging(db: Database) -> None:
+    mine = [await add_piece(db, user_id=1, text=f"piece {i}") for i in range(5)]
+    await add_piece(db, user_id=2)
+    page1 = await db.generations.list_for_user(1, limit=2)
+    page2 = await db.generations.list_for_user(1, limit=2, offset=2)
+    page3 = await db.generations.list_for_user(1, limit=2, offset=4)
+    assert [p.id for p in page1 + page2 + page3] == [p.id for p in reversed(mine)]
+    assert await db.generations.count_for_user(1) == 5
+    assert await db.generations.count_for_user(3) == 0
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (101, 0), (5, -1)])
+async def test_bad_paging_is_a_bug(db: Database, limit: int, offset: int) -> None:
+    with pytest.raises(ValueError):
+        await db.generations.list_for_user(1, limit=limit, offset=offset)
+
+
+async def test_length_limits(db: Database) -> None:
+    await add_piece(db, text="x" * MAX_GENERATION_CHARS, prompt="p" * MAX_PROMPT_CHARS)
+    with pytest.raises(TooLong) as caught:
+        await add_piece(db, text="x" * (MAX_GENERATION_CHARS + 1))
+    assert "20,000" in caught.value.user_message
+    with pytest.raises(TooLong, match="prompt"):
+        await add_piece(db, prompt="p" * (MAX_PROMPT_CHARS + 1))
+    assert await db.generations.count_for_user(111) == 1
+
+
+async def test_params_must_be_json(db: Database) -> None:
+    with pytest.raises(ValueError):
+        await db.generations.add(new_generation(params={"temperature": float("nan")}))
+    with pytest.raises(TypeError):
+        await db.generations.add(new_generation(params={"temperature": object()}))
+    assert await db.generations.count_for_user(111) == 0

@@ -1,0 +1,234 @@
+"""Migrations: order, atomicity, version bookkeeping, and refusing newer databases."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, StorageError, upgrade
+from bot.storage.migrate import MIGRATIONS_DIR, discover, split_statements
+
+LATEST = len(discover())
+
+
+def tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def user_version(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def copy_migrations(tmp_path: Path, extra: dict[str, str]) -> Path:
+    """The real migrations plus `extra` files, in a scratch folder."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, folder)
+    for name, sql in extra.items():
+        (folder / name).write_text(sql, encoding="utf-8")
+    return folder
+
+
+def test_migrations_folder_is_found_from_the_package() -> None:
+    migrations = discover()
+    assert migrations, "no migration files shipped"
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    assert migrations[0].path.name == "0001_initial.sql"
+
+
+async def test_upgrade_creates_and_records_version(db_path: Path) -> None:
+    assert await upgrade(db_path) == (0, LATEST)
+    assert user_version(db_path) == LATEST
+    assert {"generations", "favorites", "saved_prompts", "guild_settings"} <= tables(db_path)
+
+
+async def test_reopening_is_a_no_op(db_path: Path) -> None:
+    await upgrade(db_path)
+    assert await upgrade(db_path) == (LATEST, LATEST)
+    db = await Database.open(db_path)
+    assert await db.schema_version() == LATEST
+    await db.close()
+
+
+async def test_migrations_apply_in_order(db_path: Path, tmp_path: Path) -> None:
+    # 0003 depends on 0002's table, so running out of order would fail.
+    folder = copy_migrations(
+        tmp_path,
+        {
+            f"{LATEST + 1:04d}_add_notes.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY);",
+            f"{LATEST + 2:04d}_note_body.sql": "ALTER TABLE notes ADD COLUMN body TEXT;",
+        },
+    )
+    await upgrade(db_path)
+    assert await upgrade(db_path, migrations_dir=folder) == (LATEST, LATEST + 2)
+    with closing(sqlite3.connect(db_path)) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(notes)")]
+    assert columns == ["id", "body"]
+
+
+async def test_failing_migration_leaves_previous_version(db_path: Path, tmp_path: Path) -> None:
+    broken = f"{LATEST + 1:04d}_broken.sql"
+    folder = copy_migrations(
+        tmp_path,
+        {broken: "CREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);\n"},
+    )
+    await upgrade(db_path)
+    with pytest.raises(StorageError) as caught:
+        await Database.open(db_path, migrations_dir=folder)
+    assert broken in str(caught.value)
+    assert f"version {LATEST}" in caught.value.user_message
+    assert user_version(db_path) == LATEST
+    assert "half_done" not in tables(db_path)
+    # And the real code still opens it fine afterwards.
+    db = await Database.open(db_path)
+    assert await db.integrity_check() == "ok"
+    await db.close()
+
+
+async def test_failure_in_first_migration_leaves_empty_database(
+    db_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_bad.sql").write_text("CREATE TABLE a (x); CREATE TABLE a (x);")
+    with pytest.raises(StorageError):
+        await upgrade(db_path, migrations_dir=folder)
+    assert user_version(db_path) == 0
+    assert tables(db_path) == set()
+
+
+async def test_migration_may_not_commit_by_itself(db_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_sneaky.sql").write_text("CREATE TABLE a (x); COMMIT; CREATE TABLE b (x);")
+    with pytest.raises(StorageError, match="must not contain BEGIN/COMMIT"):
+        await upgrade(db_path, migrations_dir=folder)
+    assert user_version(db_path) == 0
+
+
+async def test_migration_leaving_broken_references_is_refused(
+    db_path: Path, tmp_path: Path
+) -> None:
+    folder = copy_migrations(
+        tmp_path,
+        {
+            f"{LATEST + 1:04d}_dangling.sql": (
+                "INSERT INTO favorites (user_id, generation_id, created_at)"
+                " VALUES (1, 999, '2024-01-01T00:00:00+00:00');"
+            )
+        },
+    )
+    await upgrade(db_path)
+    with pytest.raises(StorageError, match="broken reference"):
+        await upgrade(db_path, migrations_dir=folder)
+    assert user_version(db_path) == LATEST
+
+
+async def test_newer_database_is_refused(db_path: Path) -> None:
+    await upgrade(db_path)
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST + 5}")
+    with pytest.raises(StorageError) as caught:
+        await Database.open(db_path)
+    message = caught.value.user_message
+    assert str(LATEST + 5) in message
+    assert str(LATEST) in message
+    assert "upgrade Inkwell" in message
+    with pytest.raises(StorageError):
+        await upgrade(db_path)
+    assert user_version(db_path) == LATEST + 5
+
+
+@pytest.fixture
+def garbage_file(db_path: Path) -> Path:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"this is a text file, not SQLite" * 100)
+    return db_path
+
+
+async def test_file_that_is_not_a_database(garbage_file: Path) -> None:
+    with pytest.raises(StorageError, match="not an Inkwell database"):
+        await Database.open(garbage_file)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["0001_a.sql", "0003_c.sql"], "expected 0002"),
+        (["0001_a.sql", "0001_b.sql", "0002_c.sql"], "expected 0002"),
+        (["0002_a.sql"], "expected 0001"),
+        (["0001_a.sql", "2_b.sql"], "must be named like"),
+        (["0001_Has Space.sql"], "must be named like"),
+    ],
+)
+def test_badly_numbered_migrations_are_refused(
+    tmp_path: Path, names: list[str], message: str
+) -> None:
+    for name in names:
+        (tmp_path / name).write_text("SELECT 1;")
+    with pytest.raises(StorageError, match=message):
+        discover(tmp_path)
+
+
+def test_other_files_in_the_folder_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "README.md").write_text("notes")
+    assert [m.name for m in discover(tmp_path)] == ["a"]
+
+
+def test_split_respects_strings_comments_and_triggers() -> None:
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE t (x TEXT DEFAULT 'a;b');
+    /* block; comment */ INSERT INTO t VALUES ('it''s; fine');
+    CREATE TRIGGER tr AFTER INSERT ON t BEGIN
+        UPDATE t SET x = 'y;z' WHERE rowid = new.rowid;
+        SELECT 1;
+    END;
+    SELECT 2
+    """
+    statements = split_statements(script)
+    assert len(statements) == 4
+    assert statements[1].endswith("VALUES ('it''s; fine');")
+    assert statements[2].startswith("CREATE TRIGGER") and statements[2].endswith("END;")
+    assert statements[3] == "SELECT 2;"
+    # Every piece is something SQLite can run on its own.
+    with closing(sqlite3.connect(":memory:")) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO t VALUES ('fires the trigger')")
+        rows = conn.execute("SELECT x FROM t ORDER BY rowid").fetchall()
+    assert rows == [("it's; fine",), ("y;z",)]
+
+
+def test_split_rejects_an_unterminated_statement() -> None:
+    with pytest.raises(StorageError, match="incomplete"):
+        split_statements("CREATE TABLE t (x TEXT DEFAULT 'oops);", "0009_x.sql")
+
+
+async def test_connection_settings(db: Database) -> None:
+    """WAL + synchronous=FULL + foreign keys + 5 s busy timeout (see executor.connect)."""
+    conn = db._executor.connection
+    expected = {
+        "journal_mode": "wal",
+        "synchronous": 2,  # FULL
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+    }
+    for name, value in expected.items():
+        async with conn.execute(f"PRAGMA {name}") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == value, name
+
+
+async def test_path_that_cannot_be_a_database(tmp_path: Path) -> None:
+    folder = tmp_path / "a_folder.db"
+    folder.mkdir()
+    with pytest.raises(StorageError, match="couldn't open the database file"):
+        await Database.open(folder)

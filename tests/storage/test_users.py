@@ -1,0 +1,81 @@
+"""UserDataRepository: export everything, erase everything (and only that)."""
+
+from __future__ import annotations
+
+import json
+
+from bot.storage import Database
+from tests.storage.factories import add_piece
+
+ALICE, BOB = 1, 2
+
+
+async def populate(db: Database) -> dict[str, int]:
+    """Alice and Bob each write, star and save; Bob continues and stars Alice's piece."""
+    alice_piece = await add_piece(db, user_id=ALICE, user_name="Alice", text="alice's poem")
+    alice_child = await add_piece(db, user_id=ALICE, parent_id=alice_piece.id, text="more")
+    bob_piece = await add_piece(db, user_id=BOB, user_name="Bob", text="bob's poem")
+    bob_remix = await add_piece(db, user_id=BOB, parent_id=alice_piece.id, text="bob's remix")
+    await db.favorites.add(ALICE, alice_piece.id)
+    await db.favorites.add(ALICE, bob_piece.id)
+    await db.favorites.add(BOB, alice_piece.id)
+    await db.favorites.add(BOB, alice_child.id)
+    await db.favorites.add(BOB, bob_piece.id)
+    await db.prompts.save(ALICE, "mine", "alice prompt", "poem", {"x": 1})
+    await db.prompts.save(BOB, "his", "bob prompt", "story")
+    return {"alice_piece": alice_piece.id, "bob_piece": bob_piece.id, "bob_remix": bob_remix.id}
+
+
+async def test_export_has_all_and_only_the_users_data(db: Database) -> None:
+    ids = await populate(db)
+    data = await db.users.export(ALICE)
+    json.dumps(data)  # must be serialisable as-is
+    assert data["user_id"] == ALICE
+    assert [g["text"] for g in data["generations"]] == ["alice's poem", "more"]
+    assert all(g["user_id"] == ALICE for g in data["generations"])
+    assert data["generations"][0]["params"]["temperature"] == 0.8
+    assert [f["generation_id"] for f in data["favorites"]] == [ids["alice_piece"], ids["bob_piece"]]
+    assert [(p["name"], p["options"]) for p in data["saved_prompts"]] == [("mine", {"x": 1})]
+    assert "bob" not in json.dumps(data).lower()
+
+
+async def test_export_of_unknown_user_is_empty(db: Database) -> None:
+    data = await db.users.export(999)
+    assert (data["generations"], data["favorites"], data["saved_prompts"]) == ([], [], [])
+
+
+async def test_delete_all_erases_the_user_and_others_stars_on_their_pieces(
+    db: Database,
+) -> None:
+    ids = await populate(db)
+    counts = await db.users.delete_all(ALICE)
+    assert (counts.generations, counts.favorites, counts.prompts) == (2, 2, 1)
+    assert counts.others_favorites == 2  # Bob's stars on Alice's two pieces
+    assert counts.total == 7
+
+    empty = await db.users.export(ALICE)
+    assert (empty["generations"], empty["favorites"], empty["saved_prompts"]) == ([], [], [])
+    # Bob keeps his own things; his remix survives without its link to Alice's piece.
+    assert [f.piece.id for f in await db.favorites.list(BOB)] == [ids["bob_piece"]]
+    assert await db.prompts.get(BOB, "his") is not None
+    remix = await db.generations.get(ids["bob_remix"])
+    assert remix is not None and remix.parent_id is None and remix.text == "bob's remix"
+    assert await db.favorites.stars(ids["bob_piece"]) == 1
+    assert await db.integrity_check() == "ok"
+
+
+async def test_delete_all_is_one_transaction(db: Database) -> None:
+    await populate(db)
+    try:
+        async with db.transaction():
+            await db.users.delete_all(ALICE)
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    assert len((await db.users.export(ALICE))["generations"]) == 2
+
+
+async def test_delete_all_twice_is_harmless(db: Database) -> None:
+    await populate(db)
+    await db.users.delete_all(ALICE)
+    assert (await db.users.delete_all(ALICE)).total == 0

@@ -1,0 +1,80 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, discord_token, load_settings, settings_from_dict
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def test_example_file_documents_exactly_the_defaults():
+    assert load_settings(EXAMPLE) == Settings()
+    documented = tomllib.loads(EXAMPLE.read_text())
+    defaults = Settings()
+    for section, values in documented.items():
+        section_defaults = getattr(defaults, section)
+        assert set(values) == set(vars(section_defaults)), section
+
+
+def test_no_file_means_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INKWELL_CONFIG", raising=False)
+    assert load_settings() == Settings()
+
+
+def test_values_are_read_and_typed(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[model]\nname = "gpt2"\n[generation]\ndefault_temperature = 1\n'
+        "[discord]\nowner_ids = [42]\n"
+    )
+    settings = load_settings(path)
+    assert settings.model.name == "gpt2"
+    assert settings.generation.default_temperature == 1.0
+    assert isinstance(settings.generation.default_temperature, float)
+    assert settings.discord.owner_ids == (42,)
+
+
+@pytest.mark.parametrize(
+    ("document", "fragments"),
+    [
+        (
+            {"generation": {"default_temperature": 3.5}},
+            ["generation.default_temperature", "3.5", "from 0.0 to 2.0"],
+        ),
+        ({"generation": {"max_batch_size": "8"}}, ["generation.max_batch_size", "an integer"]),
+        ({"model": {"dtype": "fp8"}}, ["model.dtype", "'fp8'", "auto | float32 | bfloat16"]),
+        ({"model": {"nmae": "gpt2"}}, ["Unknown key model.nmae", "name"]),
+        ({"modle": {}}, ["Unknown config section", "modle"]),
+        ({"discord": {"owner_ids": [-1]}}, ["discord.owner_ids", "Discord ids"]),
+        ({"discord": {"cooldown_seconds": True}}, ["discord.cooldown_seconds", "a number"]),
+        ({"model": "gpt2"}, ["[model] must be a table"]),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(document, fragments):
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(document)
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
+def test_broken_toml_and_missing_file_are_reported(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model\nname=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml")
+
+
+def test_token_only_from_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("INKWELL_DISCORD_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    assert discord_token() is None
+    monkeypatch.setenv("DISCORD_TOKEN", " abc ")
+    assert discord_token() == "abc"
+    path = tmp_path / "c.toml"
+    path.write_text('[discord]\ntoken = "leak"\n')
+    with pytest.raises(ConfigError, match=r"Unknown key discord\.token"):
+        load_settings(path)
