@@ -167,6 +167,7 @@ class InteractionRoutes:
         original = self.server.store.get(handle.original_message_id or 0)
         if (
             original is not None
+            and not original.deleted
             and original.flags & LOADING
             and self.server.followup_replaces_thinking
         ):

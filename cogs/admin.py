@@ -1,0 +1,155 @@
+"""/settings: per-server choices for admins (Manage Server): channels, defaults, cooldown."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.storage import Database, GuildSettings
+
+
+def describe_settings(settings: GuildSettings) -> str:
+    """A readable summary of a guild's settings."""
+    channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channel_ids)) or "every channel"
+
+    def value(setting: object) -> str:
+        return "bot default" if setting is None else f"{setting}"
+
+    return (
+        f"**Channels:** {channels}\n"
+        f"**Temperature:** {value(settings.temperature)} · **top-p:** "
+        f"{value(settings.top_p)} · **top-k:** {value(settings.top_k)} · "
+        f"**max tokens:** {value(settings.max_new_tokens)}\n"
+        f"**Cooldown:** {value(settings.cooldown_seconds)}"
+        f"{'' if settings.cooldown_seconds is None else ' s'}"
+    )
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settings here"):
+    """Server settings; Discord hides them from members without Manage Server, and the check
+    refuses them anyway."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self._database = database
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only members with Manage Server, whatever the server's command overrides say."""
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @app_commands.command(name="show", description="Show Inkwell's settings for this server")
+    async def show(self, interaction: discord.Interaction) -> None:
+        """Show the current settings."""
+        settings = await self._database.guild_settings.get(self._guild(interaction))
+        await self._reply(interaction, describe_settings(settings))
+
+    @app_commands.command(
+        name="allow-channel",
+        description="Let Inkwell write in a channel (once any are allowed, only those are)",
+    )
+    @app_commands.describe(channel="The channel to allow")
+    async def allow_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        """Add a channel to the allow-list."""
+        await self._database.guild_settings.allow_channel(self._guild(interaction), channel.id)
+        await self._show_after(interaction, f"Inkwell now writes in {channel.mention}.")
+
+    @app_commands.command(name="disallow-channel", description="Stop Inkwell writing in a channel")
+    @app_commands.describe(channel="The channel to remove from the allow-list")
+    async def disallow_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        """Remove a channel from the allow-list."""
+        removed = await self._database.guild_settings.disallow_channel(
+            self._guild(interaction), channel.id
+        )
+        note = "removed from" if removed else "was not on"
+        await self._show_after(interaction, f"{channel.mention} {note} the allow-list.")
+
+    @app_commands.command(name="all-channels", description="Let Inkwell write in every channel")
+    async def all_channels(self, interaction: discord.Interaction) -> None:
+        """Clear the allow-list."""
+        await self._database.guild_settings.clear_channels(self._guild(interaction))
+        await self._show_after(interaction, "Inkwell writes in every channel again.")
+
+    @app_commands.command(
+        name="defaults",
+        description="Default writing parameters here "
+        "(leave an option out to keep it; use reset to clear all)",
+    )
+    @app_commands.describe(
+        temperature="0 = safe, 2 = wild",
+        top_p="Nucleus sampling mass",
+        top_k="Pick among the k likeliest words",
+        max_tokens="Most new tokens per piece",
+        reset="Forget all server defaults",
+    )
+    async def defaults(
+        self,
+        interaction: discord.Interaction,
+        temperature: app_commands.Range[float, 0.0, 2.0] | None = None,
+        top_p: app_commands.Range[float, 0.01, 1.0] | None = None,
+        top_k: app_commands.Range[int, 1, 200] | None = None,
+        max_tokens: app_commands.Range[int, 1, 4096] | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Set or reset default parameters."""
+        guild = self._guild(interaction)
+        if reset:
+            await self._database.guild_settings.update(
+                guild, temperature=None, top_p=None, top_k=None, max_new_tokens=None
+            )
+        changes = {
+            name: value
+            for name, value in (
+                ("temperature", temperature),
+                ("top_p", top_p),
+                ("top_k", top_k),
+                ("max_new_tokens", max_tokens),
+            )
+            if value is not None
+        }
+        if changes:
+            await self._database.guild_settings.update(guild, **changes)
+        await self._show_after(
+            interaction,
+            "Defaults updated."
+            if changes or reset
+            else "Nothing changed — give at least one option.",
+        )
+
+    @app_commands.command(name="cooldown", description="Seconds each member waits between pieces")
+    @app_commands.describe(seconds="0 to 3600; leave out to use the bot's default")
+    async def cooldown(
+        self,
+        interaction: discord.Interaction,
+        seconds: app_commands.Range[int, 0, 3600] | None = None,
+    ) -> None:
+        """Set the per-member cooldown."""
+        await self._database.guild_settings.update(
+            self._guild(interaction), cooldown_seconds=seconds
+        )
+        await self._show_after(interaction, "Cooldown updated.")
+
+    async def _show_after(self, interaction: discord.Interaction, note: str) -> None:
+        settings = await self._database.guild_settings.get(self._guild(interaction))
+        await self._reply(interaction, f"{note}\n\n{describe_settings(settings)}")
+
+    @staticmethod
+    async def _reply(interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @staticmethod
+    def _guild(interaction: discord.Interaction) -> int:
+        assert interaction.guild_id is not None  # guild_only
+        return interaction.guild_id

@@ -1,0 +1,262 @@
+"""Slash commands that write: /poem, /story, /script, /continue, /generate, /help, the
+"Continue with Inkwell" message menu, and what the buttons under a result do."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.commands import COMMANDS, MAX_TEXT_CHARS, MAX_TOPIC_CHARS, help_lines, writing_request
+from bot.config import DiscordSettings
+from bot.errors import InkwellError, InvalidRequest
+from bot.forms import Form, PieceSpec
+from bot.generation.types import SamplingParams
+from bot.storage import Database
+from bot.studio import Author, Draft, Studio, continue_draft, regenerate_draft
+from cogs.delivery import deliver
+
+MAX_SEED = 2**53 - 1
+PoemFormChoice = Literal["free", "haiku", "limerick", "sonnet", "quatrain"]
+GenreChoice = Literal[
+    "any", "fantasy", "sci-fi", "mystery", "horror", "romance", "comedy", "fable", "adventure"
+]
+LengthChoice = Literal["short", "medium", "long"]
+Temperature = app_commands.Range[float, 0.0, 2.0]
+Seed = app_commands.Range[int, 0, MAX_SEED]
+Topic = app_commands.Range[str, 1, MAX_TOPIC_CHARS]
+LongText = app_commands.Range[str, 1, MAX_TEXT_CHARS]
+
+
+def described(command: str) -> dict[str, str]:
+    """Option descriptions from the shared command definitions (one source for all fronts)."""
+    return {option.name: option.description for option in COMMANDS[command].options}
+
+
+def author_of(interaction: discord.Interaction) -> Author:
+    """Who is asking, and where."""
+    return Author(
+        user_id=interaction.user.id,
+        name=interaction.user.display_name,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+    )
+
+
+class ChannelNotAllowed(InkwellError):
+    """The guild's admins limited Inkwell to other channels."""
+
+
+class WritingCog(commands.Cog, name="Writing"):
+    """Everything that asks the model to write."""
+
+    def __init__(
+        self, bot: commands.Bot, studio: Studio, database: Database, settings: DiscordSettings
+    ) -> None:
+        self._bot = bot
+        self._studio = studio
+        self._database = database
+        self._settings = settings
+        self._continue_menu = app_commands.ContextMenu(
+            name="Continue with Inkwell", callback=self.continue_message
+        )
+
+    async def cog_load(self) -> None:
+        """Register the message menu (discord.py can't decorate a cog method with one)."""
+        self._bot.tree.add_command(self._continue_menu)
+
+    async def cog_unload(self) -> None:
+        """Remove the message menu again."""
+        self._bot.tree.remove_command(self._continue_menu.name, type=self._continue_menu.type)
+
+    @app_commands.command(description=COMMANDS["poem"].description)
+    @app_commands.describe(**described("poem"))
+    async def poem(
+        self,
+        interaction: discord.Interaction,
+        topic: Topic,
+        form: PoemFormChoice = "free",
+        temperature: Temperature | None = None,
+        length: LengthChoice | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Write a poem about a topic."""
+        await self._write_command(
+            interaction,
+            "poem",
+            topic=topic,
+            form=form,
+            temperature=temperature,
+            length=length,
+            seed=seed,
+        )
+
+    @app_commands.command(description=COMMANDS["story"].description)
+    @app_commands.describe(**described("story"))
+    async def story(
+        self,
+        interaction: discord.Interaction,
+        premise: Topic,
+        genre: GenreChoice = "any",
+        length: LengthChoice | None = None,
+        temperature: Temperature | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Write a short story from a premise."""
+        await self._write_command(
+            interaction,
+            "story",
+            premise=premise,
+            genre=genre,
+            length=length,
+            temperature=temperature,
+            seed=seed,
+        )
+
+    @app_commands.command(description=COMMANDS["script"].description)
+    @app_commands.describe(**described("script"))
+    async def script(
+        self,
+        interaction: discord.Interaction,
+        premise: Topic,
+        characters: app_commands.Range[str, 1, 200] | None = None,
+        length: LengthChoice | None = None,
+        temperature: Temperature | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Write a short screenplay scene."""
+        await self._write_command(
+            interaction,
+            "script",
+            premise=premise,
+            characters=characters,
+            length=length,
+            temperature=temperature,
+            seed=seed,
+        )
+
+    @app_commands.command(name="continue", description=COMMANDS["continue"].description)
+    @app_commands.describe(**described("continue"))
+    async def continue_text(
+        self,
+        interaction: discord.Interaction,
+        text: LongText,
+        length: LengthChoice | None = None,
+        temperature: Temperature | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Carry on your own text."""
+        await self._write_command(
+            interaction, "continue", text=text, length=length, temperature=temperature, seed=seed
+        )
+
+    @app_commands.command(description=COMMANDS["generate"].description)
+    @app_commands.describe(**described("generate"))
+    async def generate(
+        self,
+        interaction: discord.Interaction,
+        prompt: LongText,
+        temperature: Temperature | None = None,
+        top_p: app_commands.Range[float, 0.01, 1.0] | None = None,
+        top_k: app_commands.Range[int, 0, 200] | None = None,
+        max_tokens: app_commands.Range[int, 1, 4096] | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        """Continue a raw prompt with full control."""
+        await self._write_command(
+            interaction,
+            "generate",
+            prompt=prompt,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            max_tokens=max_tokens,
+            seed=seed,
+        )
+
+    @app_commands.command(name="help", description="What Inkwell can do")
+    async def help(self, interaction: discord.Interaction) -> None:
+        """What Inkwell can do, in one screen."""
+        model = self._studio.writing.model
+        lines = "\n".join(
+            f"• `{line.split(' — ')[0]}` — {line.split(' — ')[1]}" for line in help_lines()
+        )
+        embed = discord.Embed(
+            title="Inkwell — AI-assisted creative writing",
+            description=(
+                f"I write with **{model.name}**, a small language model running locally.\n\n"
+                f"{lines}\n• Right-click a message → Apps → **Continue with Inkwell**\n\n"
+                "Under every piece: 🔄 **Regenerate** (new seed) · ➡️ **Continue** · "
+                "⭐ **Save** to your favourites.\n"
+                "The same seed and options write the same piece again. Everything I write "
+                "is marked as AI-written, with who asked for it."
+            ),
+            colour=discord.Colour.blurple(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def continue_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """Continue the text of any message (message context menu)."""
+        text = message.content.strip()
+        if not text:
+            raise InvalidRequest("That message has no text for me to continue.")
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[-MAX_TEXT_CHARS:]  # the ending is what a continuation needs
+        spec = PieceSpec(form=Form.CONTINUE, text=text)
+        await self._write(interaction, Draft(spec, SamplingParams()))
+
+    # --- what the buttons do (called by cogs.buttons) --------------------------------------
+
+    async def regenerate(self, interaction: discord.Interaction, piece_id: int) -> None:
+        """🔄: the same request with a new seed, as a new message."""
+        await self._write(interaction, regenerate_draft(await self._studio.piece(piece_id)))
+
+    async def continue_piece(self, interaction: discord.Interaction, piece_id: int) -> None:
+        """➡️: carry the piece on, as a new message."""
+        await self._write(interaction, continue_draft(await self._studio.piece(piece_id)))
+
+    async def save(self, interaction: discord.Interaction, piece_id: int) -> None:
+        """⭐: add the piece to the clicking user's favourites (twice is harmless)."""
+        piece = await self._studio.piece(piece_id)
+        added = await self._database.favorites.add(interaction.user.id, piece.id)
+        if added.created:
+            text = (
+                f"⭐ Saved to your favourites as #{added.favorite.id}. "
+                "See them with `/favorites list`."
+            )
+        else:
+            text = f"It's already in your favourites (#{added.favorite.id})."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    # --- shared path -----------------------------------------------------------------------
+
+    async def _write_command(
+        self, interaction: discord.Interaction, name: str, **options: object
+    ) -> None:
+        spec, sampling = writing_request(name, options)
+        await self._write(interaction, Draft(spec, sampling))
+
+    async def _write(self, interaction: discord.Interaction, draft: Draft) -> None:
+        """Check, defer, stream: every refusal happens before anything is shown publicly."""
+        await self._check_channel(interaction)
+        async with self._studio.session(author_of(interaction)) as session:
+            await interaction.response.defer(thinking=True)
+            await deliver(
+                interaction,
+                draft.spec.title(),
+                session.write(draft),
+                interval=self._settings.stream_edit_interval,
+            )
+
+    async def _check_channel(self, interaction: discord.Interaction) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return
+        settings = await self._database.guild_settings.get(interaction.guild_id)
+        if settings.allows_channel(interaction.channel_id):
+            return
+        channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channel_ids))
+        raise ChannelNotAllowed(f"I only write in {channels} on this server.")

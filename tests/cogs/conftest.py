@@ -1,0 +1,62 @@
+"""The whole Inkwell stack (tiny model, real SQLite, real discord.py) against the fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bot.config import DiscordSettings, GenerationSettings, ModelSettings, Settings
+from bot.generation.service import GenerationService
+from bot.limits import UserGate
+from bot.storage import Database
+from bot.studio import Studio
+from bot.writing import WritingService
+from cogs.client import InkwellBot
+from tests.fakediscord import FakeDiscord
+from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (pytest fixture)
+
+
+@dataclass
+class Stack:
+    server: FakeDiscord
+    make_bot: Callable[[], InkwellBot]
+    database: Database
+    generation: GenerationService
+
+
+def stack_settings(model_dir: str, **generation: int) -> Settings:
+    return Settings(
+        model=ModelSettings(name=model_dir),
+        generation=GenerationSettings(
+            **{"max_new_tokens_cap": 48, "max_prompt_tokens": 96, **generation}
+        ),
+        # Validation keeps real configs at >= 0.5 s; tests edit faster to see streaming.
+        discord=DiscordSettings(cooldown_seconds=0.0, stream_edit_interval=0.01),
+    )
+
+
+@pytest.fixture
+async def stack(tiny_gpt2_dir, tmp_path, fake_discord) -> AsyncIterator[Stack]:  # noqa: F811
+    settings = stack_settings(str(tiny_gpt2_dir))
+    generation = GenerationService(settings.model, settings.generation)
+    await generation.start()
+    database = await Database.open(tmp_path / "inkwell.db")
+    studio = Studio(
+        WritingService(generation),
+        database,
+        UserGate(),
+        cooldown_seconds=settings.discord.cooldown_seconds,
+    )
+
+    def make_bot() -> InkwellBot:
+        return InkwellBot(
+            settings=settings, studio=studio, database=database, guild_ready_timeout=0.05
+        )
+
+    try:
+        yield Stack(fake_discord, make_bot, database, generation)
+    finally:
+        await generation.close()
+        await database.close()

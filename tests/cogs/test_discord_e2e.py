@@ -1,0 +1,235 @@
+"""End to end: real discord.py + the Inkwell cogs against the fake Discord server."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from tests.fakediscord import EPHEMERAL, run_client
+
+ERROR_LOGGERS = ("discord", "cogs", "bot")
+NO_PINGS = {"parse": []}
+
+
+def bot_client(stack):
+    return run_client(stack.make_bot(), stack.server, error_loggers=ERROR_LOGGERS)
+
+
+async def synced(bot) -> None:
+    await bot.tree.sync()
+
+
+def edits_and_followups(handle):
+    return [r for r in handle.responses() if r.json and "content" in r.json]
+
+
+async def finished(handle, server, timeout: float = 20.0):
+    """Wait until the reply carries the finished piece (its attribution line)."""
+    await server.wait_for(
+        lambda: any("Written by AI" in (m.content or "") for m in _messages(handle)),
+        timeout=timeout,
+    )
+    return _messages(handle)
+
+
+def _messages(handle):
+    final = handle.final_message()
+    return ([final] if final else []) + handle.followups()
+
+
+async def test_sync_registers_every_command(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+    names = {command["name"] for command in stack.server.commands.list(None)}
+    assert {
+        "poem",
+        "story",
+        "script",
+        "continue",
+        "generate",
+        "help",
+        "settings",
+        "Continue with Inkwell",
+    } <= names
+    poem = next(c for c in stack.server.commands.list(None) if c["name"] == "poem")
+    form = next(o for o in poem["options"] if o["name"] == "form")
+    assert [c["value"] for c in form["choices"]] == [
+        "free",
+        "haiku",
+        "limerick",
+        "sonnet",
+        "quatrain",
+    ]
+    assert all(o["description"] for o in poem["options"])
+    assert stack.server.unhandled == []
+
+
+async def test_poem_defers_streams_and_finishes_with_attribution_and_buttons(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash(
+            "poem", {"topic": "autumn rain", "form": "haiku", "seed": 7}, user="alice"
+        )
+        messages = await finished(handle, stack.server)
+    assert handle.callback().json["type"] == 5  # deferred: never "did not respond"
+    assert handle.callback_delay < 3
+    final = messages[-1]
+    alice = stack.server.user("alice")
+    assert final.content.startswith("**Haiku: autumn rain**")
+    assert f"for <@{alice.id}>" in final.content and "seed 7" in final.content
+    ids = final.custom_ids()
+    assert [i.split(":")[1] for i in ids] == ["regen", "more", "save"]
+    for request in edits_and_followups(handle):
+        assert request.json.get("allowed_mentions") == NO_PINGS
+    assert not final.payload["mentions"] and not final.payload["mention_everyone"]
+    assert stack.server.unhandled == []
+
+
+async def test_generation_streams_progress_edits_before_the_final(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash(
+            "generate", {"prompt": "Once upon a time", "max_tokens": 48, "seed": 3}, user="bob"
+        )
+        await finished(handle, stack.server)
+    contents = [r.json.get("content", "") for r in handle.original_edits()]
+    assert any(c.endswith("▌") for c in contents[:-1]), contents
+    assert "Written by AI" in contents[-1]
+
+
+async def test_mentions_in_prompts_notify_nobody(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash(
+            "continue", {"text": "@everyone @here <@123> <@&456> hello", "seed": 1}, user="alice"
+        )
+        await finished(handle, stack.server)
+    for request in edits_and_followups(handle):
+        assert request.json.get("allowed_mentions") == NO_PINGS
+    for message in _messages(handle):
+        assert not message.payload["mention_everyone"]
+        assert message.payload["mentions"] == [] and message.payload["mention_roles"] == []
+
+
+async def test_bad_input_gets_a_private_explanation(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash("poem", {"topic": "   "}, user="alice")
+        await handle.wait_callback()
+    callback = handle.callback().json
+    assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
+    assert "needs topic" in callback["data"]["content"]
+
+
+async def test_prompt_too_long_after_deferring_is_still_private(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash("generate", {"prompt": "word " * 200}, user="alice")
+        await stack.server.wait_for(lambda: bool(handle.followups()))
+    assert handle.callback().json["type"] == 5
+    note = handle.followups()[-1]
+    assert note.flags & EPHEMERAL and "tokens long" in note.content
+    assert any(r.method == "DELETE" for r in handle.responses())  # public placeholder removed
+
+
+async def test_double_submit_is_refused_kindly(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        first = await stack.server.slash(
+            "story", {"premise": "a lost key", "seed": 1}, user="alice"
+        )
+        second = await stack.server.slash(
+            "story", {"premise": "a lost key", "seed": 2}, user="alice"
+        )
+        await second.wait_callback()
+        await finished(first, stack.server)
+    reply = second.callback().json
+    assert reply["data"]["flags"] & EPHEMERAL
+    assert "still writing your previous piece" in reply["data"]["content"]
+
+
+async def test_buttons_work_after_a_restart_and_stale_clicks_are_explained(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash("poem", {"topic": "the sea", "seed": 5}, user="alice")
+        final = (await finished(handle, stack.server))[-1]
+    piece_id = int(re.search(r"piece #(\d+)", final.content).group(1))
+
+    async with bot_client(stack):  # a brand-new client: nothing in memory survives
+        save = await stack.server.click(final, f"inkwell:save:{piece_id}", user="bob")
+        await save.wait_callback()
+        again = await stack.server.click(final, f"inkwell:save:{piece_id}", user="bob")
+        await again.wait_callback()
+        regen = await stack.server.click(final, f"inkwell:regen:{piece_id}", user="bob")
+        regenerated = (await finished(regen, stack.server))[-1]
+        more = await stack.server.click(final, f"inkwell:more:{piece_id}", user="alice")
+        continued = (await finished(more, stack.server))[-1]
+        await stack.database.generations.get(piece_id)
+        # The piece disappears (its author deleted their data); its old buttons still answer.
+        await stack.database.users.delete_all(stack.server.user("alice").id)
+        stale = await stack.server.click(final, f"inkwell:regen:{piece_id}", user="bob")
+        await stale.wait_callback()
+
+    assert "Saved to your favourites as #" in save.callback().json["data"]["content"]
+    assert "already in your favourites" in again.callback().json["data"]["content"]
+    assert regen.callback().json["type"] == 5
+    assert "Haiku" not in regenerated.content and "Poem: the sea" in regenerated.content
+    assert "seed 5 " not in regenerated.content  # a new seed
+    assert "Continuation" in continued.content
+    stale_reply = stale.callback().json["data"]
+    assert stale_reply["flags"] & EPHEMERAL and "can't find piece" in stale_reply["content"]
+    favourites = await stack.database.favorites.list(stack.server.user("bob").id, 10, 0)
+    assert len(favourites) == 0  # bob's star went with alice's deleted piece
+
+
+async def test_continue_with_inkwell_message_menu(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        message = await stack.server.user_message("The door creaked open and", user="bob")
+        handle = await stack.server.message_context("Continue with Inkwell", message, user="alice")
+        final = (await finished(handle, stack.server))[-1]
+    assert final.content.startswith("**Continuation: The door creaked open and**")
+
+
+async def test_channel_allow_list_and_admin_permission(stack):
+    server = stack.server
+    writing = next(c for c in server.guild.channels if c.name == "writing")
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        denied = await server.slash("settings allow-channel", {"channel": writing}, user="alice")
+        await denied.wait_callback()
+        allowed = await server.slash("settings allow-channel", {"channel": writing}, user="mod")
+        await allowed.wait_callback()
+        elsewhere = await server.slash("poem", {"topic": "rain"}, user="alice")
+        await elsewhere.wait_callback()
+        there = await server.slash(
+            "poem", {"topic": "rain", "seed": 1}, user="alice", channel=writing
+        )
+        await finished(there, server)
+    assert "Manage Server" in denied.callback().json["data"]["content"]
+    assert f"<#{writing.id}>" in allowed.callback().json["data"]["content"]
+    refusal = elsewhere.callback().json["data"]
+    assert refusal["flags"] & EPHEMERAL and f"only write in <#{writing.id}>" in refusal["content"]
+
+
+async def test_help_is_one_private_screen(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await stack.server.slash("help", {}, user="bob")
+        await handle.wait_callback()
+    data = handle.callback().json["data"]
+    assert data["flags"] & EPHEMERAL
+    description = data["embeds"][0]["description"]
+    for command in ("/poem", "/story", "/script", "/continue", "/generate"):
+        assert command in description
+
+
+async def test_token_never_appears_in_logs(stack, caplog):
+    token = "MTIzNDU2Nzg5.secret-token-value.xyz"
+    caplog.set_level(logging.DEBUG)
+    async with run_client(
+        stack.make_bot(), stack.server, token=token, error_loggers=ERROR_LOGGERS
+    ) as bot:
+        await synced(bot)
+    assert caplog.records
+    assert all(token not in record.getMessage() for record in caplog.records)
