@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--model", help="override model.name for this run")
     console.add_argument("--verbose", action="store_true", help="show log messages")
+    commands.add_parser("run", help="serve Discord (token from INKWELL_DISCORD_TOKEN)")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord")
+    sync.add_argument("--guild", type=int, help="sync to one server only (instant); without "
+                      "it commands sync globally, which Discord may take an hour to show")
+    database = commands.add_parser("db", help="database maintenance")
+    database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     return parser
 
 
@@ -49,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "console":
             return _run_console(args, settings)
+        if args.command in ("run", "sync"):
+            return _run_discord(args, settings)
+        if args.command == "db":
+            return _upgrade_database(settings)
     except KeyboardInterrupt:
         print("\nBye.", file=sys.stderr)
         return 130
@@ -61,6 +71,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 def configure_logging(level: str) -> None:
     """Configure logging once for the whole process."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
+    import discord
+
+    from cogs.launcher import run_bot, sync_commands
+
+    discord.utils.setup_logging(level=logging.getLevelName(settings.logging.level))
+    if args.command == "run":
+        asyncio.run(run_bot(settings))
+        return 0
+    names = asyncio.run(sync_commands(settings, args.guild))
+    where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour)"
+    print(f"Synced {len(names)} commands to {where}: {', '.join(sorted(names))}")
+    return 0
+
+
+def _upgrade_database(settings: Settings) -> int:
+    from bot.storage import upgrade
+
+    configure_logging(settings.logging.level)
+    path = Path(settings.storage.database)
+    before, after = asyncio.run(upgrade(path))
+    if before == after:
+        print(f"{path} is up to date (schema version {after}).")
+    else:
+        print(f"Upgraded {path} from schema version {before} to {after}.")
+    return 0
 
 
 def _run_console(args: argparse.Namespace, settings: Settings) -> int:
