@@ -15,9 +15,9 @@ from typing import TextIO
 
 from bot.commands import COMMANDS, help_lines, writing_request
 from bot.errors import InkwellError, InvalidRequest
-from bot.forms import PieceSpec
-from bot.generation.types import SamplingParams
-from bot.writing import Piece, WritingService
+from bot.storage import CONSOLE_USER_ID, GenerationRecord
+from bot.studio import Author, Draft, Studio, StudioUpdate
+from bot.writing import Piece
 
 PROMPT = "inkwell> "
 EXIT_WORDS = {"quit", "exit", "q"}
@@ -50,9 +50,14 @@ def parse_line(line: str) -> tuple[str, dict[str, str]]:
 class Console:
     """Runs console commands against a writing service, printing to ``out``."""
 
-    def __init__(self, writing: WritingService, out: TextIO = sys.stdout) -> None:
-        self._writing = writing
+    def __init__(
+        self, studio: Studio, out: TextIO = sys.stdout, author: Author | None = None
+    ) -> None:
+        self._studio = studio
+        self._writing = studio.writing
         self._out = out
+        self._author = author or Author(user_id=CONSOLE_USER_ID, name="console")
+        self.last_piece: GenerationRecord | None = None
 
     async def execute(self, line: str) -> bool:
         """Run one command line. Returns False on errors (the message has been printed)."""
@@ -70,7 +75,7 @@ class Console:
                 )
             elif name in COMMANDS:
                 spec, sampling = writing_request(name, options)
-                await self._write(spec, sampling)
+                await self._write(Draft(spec, sampling))
             else:
                 raise InvalidRequest(
                     f"I don't know the command /{name}. Type /help to see what I can do."
@@ -107,23 +112,29 @@ class Console:
                 return
             await self.execute(line)
 
-    async def _write(self, spec: PieceSpec, sampling: SamplingParams) -> None:
-        self._say(f"✍  {spec.title()}")
+    async def _write(self, draft: Draft) -> None:
+        self._say(f"✍  {draft.spec.title()}")
         printed = ""
-        async for update in self._writing.stream(spec, sampling):
-            if update.queue_position is not None:
-                self._say(f"(waiting — number {update.queue_position} in the queue)")
-                continue
-            text = update.piece.text if update.piece is not None else update.text
-            if text.startswith(printed):
-                self._out.write(text[len(printed) :])
-                printed = text
-            elif update.piece is not None:
-                # Clean-up changed something already shown: show the final text whole.
-                self._out.write("\n\n— final version —\n" + text)
-            self._out.flush()
-            if update.piece is not None:
-                self._finish(update.piece)
+        async with self._studio.session(self._author) as session:
+            async for update in session.write(draft):
+                printed = self._show(update, printed)
+
+    def _show(self, update: StudioUpdate, printed: str) -> str:
+        """Print what is new in ``update``; returns all that has been printed of the piece."""
+        if update.queue_position is not None:
+            self._say(f"(waiting — number {update.queue_position} in the queue)")
+            return printed
+        if update.text.startswith(printed):
+            self._out.write(update.text[len(printed) :])
+            printed = update.text
+        elif update.piece is not None:
+            # Clean-up changed something already shown: show the final text whole.
+            self._out.write("\n\n— final version —\n" + update.text)
+        self._out.flush()
+        if update.piece is not None and update.record is not None:
+            self.last_piece = update.record
+            self._finish(update.piece, update.record)
+        return printed
 
     def _finish(self, piece: Piece) -> None:
         self._say(

@@ -16,7 +16,6 @@ from bot import forms
 from bot.errors import GenerationFailed
 from bot.forms import PieceSpec
 from bot.generation.types import (
-    ChatMessage,
     FinishReason,
     GenerationRequest,
     GenerationUpdate,
@@ -84,12 +83,9 @@ class WritingService:
             sampling = dataclasses.replace(
                 sampling, max_new_tokens=forms.default_max_new_tokens(spec)
             )
-        messages = None
-        if prompt.messages is not None:
-            messages = tuple(ChatMessage(m.role, m.content) for m in prompt.messages)
         return GenerationRequest(
             prompt=prompt.text,
-            messages=messages,
+            messages=prompt.messages,
             sampling=sampling,
             stop=lambda text: forms.stop_index(spec, text),
         )
