@@ -24,7 +24,7 @@ class Kind(StrEnum):
     """How an option's value is read."""
 
     TEXT = "text"
-    INT = "integer"
+    INT = "whole number"
     FLOAT = "number"
     CHOICE = "choice"
 
