@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from bot.forms.examples import example_for
 from bot.forms.spec import Form, Genre, Length, PieceSpec, PoemForm, normalise_user_text
 from bot.generation.types import ChatMessage
 
@@ -142,7 +143,12 @@ def _chat_messages(spec: PieceSpec) -> tuple[ChatMessage, ...]:
             ChatMessage("system", MINIMAL_SYSTEM_PROMPT),
             ChatMessage("user", normalise_user_text(spec.text)),
         )
-    return (ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", _instruction(spec)))
+    example = example_for(spec)
+    shown: tuple[ChatMessage, ...] = ()
+    if example is not None:
+        example_spec, answer = example
+        shown = (ChatMessage("user", _instruction(example_spec)), ChatMessage("assistant", answer))
+    return (ChatMessage("system", SYSTEM_PROMPT), *shown, ChatMessage("user", _instruction(spec)))
 
 
 def _instruction(spec: PieceSpec) -> str:

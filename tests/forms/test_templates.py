@@ -14,7 +14,9 @@ from bot.forms import (
     Prompt,
     build_prompt,
     default_max_new_tokens,
+    finish,
 )
+from bot.forms.examples import example_for
 from bot.forms.templates import MINIMAL_SYSTEM_PROMPT, SYSTEM_PROMPT, script_cast
 from tests.forms.samples import ALL_SPECS, CONTINUE, GENERATE, HAIKU, SCRIPT, STORY
 
@@ -99,8 +101,25 @@ class TestChatTemplates:
         prompt = build_prompt(spec, chat=True)
         assert prompt.text is None
         assert prompt.messages is not None
-        assert [message.role for message in prompt.messages] == ["system", "user"]
+        roles = [message.role for message in prompt.messages]
+        # A worked example (user + assistant) sits between the system message and the request
+        # for the forms with a fixed shape; continue and generate are the user's own shape.
+        if spec.form in (Form.CONTINUE, Form.GENERATE):
+            assert roles == ["system", "user"]
+        else:
+            assert roles == ["system", "user", "assistant", "user"]
+            assert spec.text in prompt.messages[-1].content
         assert all(isinstance(message, ChatMessage) for message in prompt.messages)
+
+    @pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.title())
+    def test_worked_examples_are_pieces_the_form_keeps_whole(self, spec: PieceSpec) -> None:
+        example = example_for(spec)
+        if example is None:
+            return
+        example_spec, answer = example
+        assert finish(example_spec, answer, hit_length_limit=False) == answer
+        if example_spec.fixed_lines is not None:
+            assert len(answer.split("\n")) == example_spec.fixed_lines
 
     @pytest.mark.parametrize(
         ("form", "shape"),
