@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -37,9 +39,12 @@ def stack_settings(model_dir: str, **generation: int) -> Settings:
     )
 
 
-@pytest.fixture
-async def stack(tiny_gpt2_dir, tmp_path, fake_discord) -> AsyncIterator[Stack]:  # noqa: F811
-    settings = stack_settings(str(tiny_gpt2_dir))
+@contextlib.asynccontextmanager
+async def build_stack(
+    model_dir: Path, tmp_path: Path, server: FakeDiscord, **generation_settings: int
+) -> AsyncIterator[Stack]:
+    """The stack with its own generation limits (batch size, queue length, token cap)."""
+    settings = stack_settings(str(model_dir), **generation_settings)
     generation = GenerationService(settings.model, settings.generation)
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
@@ -56,7 +61,13 @@ async def stack(tiny_gpt2_dir, tmp_path, fake_discord) -> AsyncIterator[Stack]: 
         )
 
     try:
-        yield Stack(fake_discord, make_bot, database, generation)
+        yield Stack(server, make_bot, database, generation)
     finally:
         await generation.close()
         await database.close()
+
+
+@pytest.fixture
+async def stack(tiny_gpt2_dir, tmp_path, fake_discord) -> AsyncIterator[Stack]:  # noqa: F811
+    async with build_stack(tiny_gpt2_dir, tmp_path, fake_discord) as built:
+        yield built

@@ -233,3 +233,47 @@ async def test_token_never_appears_in_logs(stack, caplog):
         await synced(bot)
     assert caplog.records
     assert all(token not in record.getMessage() for record in caplog.records)
+
+
+async def test_waiting_users_see_their_place_and_a_full_queue_says_busy(
+    tiny_gpt2_dir, tmp_path, fake_discord
+):
+    from bot.generation.types import GenerationRequest, SamplingParams
+    from tests.cogs.conftest import build_stack
+
+    async with (
+        build_stack(
+            tiny_gpt2_dir,
+            tmp_path,
+            fake_discord,
+            max_batch_size=1,
+            max_queue=1,
+            max_new_tokens_cap=240,
+        ) as stack,
+        bot_client(stack) as bot,
+    ):
+        await synced(bot)
+        # Someone else's long piece occupies the only batch slot.
+        hog = stack.generation.stream(
+            GenerationRequest(prompt="x", sampling=SamplingParams(seed=1, max_new_tokens=240))
+        )
+        await hog.__anext__()
+        waiting = await stack.server.slash(
+            "generate", {"prompt": "Hello", "seed": 2, "max_tokens": 8}, user="alice"
+        )
+        await stack.server.wait_for(
+            lambda: any(
+                "queue" in (r.json or {}).get("content", "")
+                or "next" in (r.json or {}).get("content", "")
+                for r in waiting.original_edits()
+            )
+        )
+        busy = await stack.server.slash("generate", {"prompt": "Hi", "seed": 3}, user="bob")
+        await stack.server.wait_for(lambda: bool(busy.followups()))
+        async for _ in hog:
+            pass
+        await finished(waiting, stack.server)
+    queued = [r.json["content"] for r in waiting.original_edits()]
+    assert any("Waiting for the writer — you're next" in c for c in queued), queued
+    note = busy.followups()[-1]
+    assert note.flags & EPHEMERAL and "busy writing for others" in note.content
