@@ -277,3 +277,24 @@ async def test_waiting_users_see_their_place_and_a_full_queue_says_busy(
     assert any("Waiting for the writer — you're next" in c for c in queued), queued
     note = busy.followups()[-1]
     assert note.flags & EPHEMERAL and "busy writing for others" in note.content
+
+
+async def test_long_pieces_are_split_into_messages_within_discords_limit(tmp_path, fake_discord):
+    from tests.cogs.conftest import build_stack
+    from tests.tiny_models import build_tiny_gpt2
+
+    model_dir = build_tiny_gpt2(tmp_path / "long-context", n_positions=1024)
+    async with (
+        build_stack(model_dir, tmp_path, fake_discord, max_new_tokens_cap=900) as stack,
+        bot_client(stack) as bot,
+    ):
+        await synced(bot)
+        handle = await stack.server.slash("generate", {"prompt": "Chapter one", "seed": 4,
+                                                       "max_tokens": 900}, user="alice")
+        await finished(handle, stack.server, within=60)
+    messages = _messages(handle)
+    assert len(messages) >= 2
+    assert all(len(m.content) <= 2000 for m in messages)
+    assert messages[0].content.startswith("**Generation: Chapter one**")
+    assert "Written by AI" in messages[-1].content and messages[-1].custom_ids()
+    assert not messages[0].custom_ids()  # buttons only once, under the end of the piece
