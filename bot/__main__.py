@@ -37,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--verbose", action="store_true", help="show log messages")
     commands.add_parser("run", help="serve Discord (token from INKWELL_DISCORD_TOKEN)")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
-    sync.add_argument("--guild", type=int, help="sync to one server only (instant); without "
-                      "it commands sync globally, which Discord may take an hour to show")
+    sync.add_argument(
+        "--guild",
+        type=int,
+        help="sync to one server only (instant); without "
+        "it commands sync globally, which Discord may take an hour to show",
+    )
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     return parser
@@ -82,8 +86,9 @@ def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         asyncio.run(run_bot(settings))
         return 0
-    names = asyncio.run(sync_commands(settings, args.guild))
-    where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour)"
+    guild = None if args.everywhere else args.guild or settings.discord.dev_guild_id or None
+    names = asyncio.run(sync_commands(settings, guild))
+    where = f"server {guild}" if guild else "all servers (may take up to an hour)"
     print(f"Synced {len(names)} commands to {where}: {', '.join(sorted(names))}")
     return 0
 

@@ -42,6 +42,7 @@ class ModelSettings:
     name: str = _rule("bundled", doc="'bundled', a Hugging Face id such as 'gpt2', or a directory")
     cache_dir: str = _rule("", doc="where converted models are kept; '' = ~/.cache/inkwell")
     dtype: str = _rule("auto", choices=("auto", "float32", "bfloat16"))
+    engine: str = _rule("torch", choices=("torch", "ctranslate2"), doc="see config.example.toml")
     threads: int = _rule(0, low=0, high=256, doc="torch threads for the worker; 0 = automatic")
 
     def resolved_cache_dir(self) -> Path:
@@ -71,8 +72,7 @@ class DiscordSettings:
     """Discord-facing behaviour. The token is never read from the file."""
 
     cooldown_seconds: float = _rule(10.0, low=0.0, high=3600.0)
-    owner_ids: tuple[int, ...] = _rule(())
-    dev_guild_id: int = _rule(0, low=0)
+    dev_guild_id: int = _rule(0, low=0, doc="`python -m bot sync` targets it when set")
     stream_edit_interval: float = _rule(1.0, low=0.5, high=10.0)
 
 
@@ -188,10 +188,4 @@ def _check_value(key: str, hint: Any, meta: Any, value: Any) -> Any:
         if choices and value not in choices:
             raise fail(" | ".join(choices))
         return value
-    if hint == tuple[int, ...]:
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-        ):
-            raise fail("a list of Discord ids (positive integers)")
-        return tuple(value)
     raise AssertionError(f"unsupported setting type for {key}: {hint}")

@@ -27,13 +27,13 @@ def test_values_are_read_and_typed(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(
         '[model]\nname = "gpt2"\n[generation]\ndefault_temperature = 1\n'
-        "[discord]\nowner_ids = [42]\n"
+        "[discord]\ndev_guild_id = 42\n"
     )
     settings = load_settings(path)
     assert settings.model.name == "gpt2"
     assert settings.generation.default_temperature == 1.0
     assert isinstance(settings.generation.default_temperature, float)
-    assert settings.discord.owner_ids == (42,)
+    assert settings.discord.dev_guild_id == 42
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_values_are_read_and_typed(tmp_path):
         ({"model": {"dtype": "fp8"}}, ["model.dtype", "'fp8'", "auto | float32 | bfloat16"]),
         ({"model": {"nmae": "gpt2"}}, ["Unknown key model.nmae", "name"]),
         ({"modle": {}}, ["Unknown config section", "modle"]),
-        ({"discord": {"owner_ids": [-1]}}, ["discord.owner_ids", "Discord ids"]),
+        ({"discord": {"dev_guild_id": -1}}, ["discord.dev_guild_id", ">= 0"]),
         ({"discord": {"cooldown_seconds": True}}, ["discord.cooldown_seconds", "a number"]),
         ({"model": "gpt2"}, ["[model] must be a table"]),
     ],
