@@ -120,17 +120,24 @@ def _run_console(args: argparse.Namespace, settings: Settings) -> int:
 async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console
     from bot.generation.service import GenerationService
+    from bot.limits import UserGate
     from bot.progress import TerminalProgress
+    from bot.storage import Database
+    from bot.studio import Studio
     from bot.writing import WritingService
 
+    # Open the database first: a bad path fails in a second, not after loading the model.
+    database = await Database.open(Path(settings.storage.database))
     generation = GenerationService(settings.model, settings.generation)
-    progress = TerminalProgress(sys.stderr)
     try:
-        await generation.start(progress)
-    finally:
-        progress.close()
-    try:
-        console = Console(WritingService(generation))
+        progress = TerminalProgress(sys.stderr)
+        try:
+            await generation.start(progress)
+        finally:
+            progress.close()
+        # One person at a terminal: no cooldown between pieces.
+        studio = Studio(WritingService(generation), database, UserGate(), cooldown_seconds=0)
+        console = Console(studio, database)
         if args.once:
             return 0 if await console.run_lines(args.once) else 1
         if not sys.stdin.isatty():
@@ -139,6 +146,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await generation.close()
+        await database.close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The offline front end: the Discord commands, typed in a terminal, streamed to stdout.
 
 ``/poem topic:autumn form:haiku`` works as on Discord; bare text after the command fills its
-main option (``/poem autumn rain``). Errors are the same kind messages Discord users get.
+main option (``/poem autumn rain``). The library works too: ``/save`` the last piece,
+``/favorites``, ``/export``, ``/prompts …`` and ``/remix``, stored in the same SQLite database
+as the bot's (as user ``CONSOLE_USER_ID``). Errors are the same kind messages Discord users get.
 """
 
 from __future__ import annotations
@@ -10,18 +12,67 @@ import asyncio
 import contextlib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.commands import COMMANDS, help_lines, writing_request
 from bot.errors import InkwellError, InvalidRequest
-from bot.storage import CONSOLE_USER_ID, GenerationRecord
-from bot.studio import Author, Draft, Studio, StudioUpdate
+from bot.exports import export_stem, favorites_json, favorites_markdown, parameters_text
+from bot.exports import piece_title as record_title
+from bot.forms.spec import shorten
+from bot.library import (
+    PROMPT_FORMS,
+    REMIX_OPTIONS,
+    all_favorites,
+    clamp_page,
+    page_count,
+    prompt_options,
+    remix_changes,
+    saved_prompt_request,
+)
+from bot.storage import CONSOLE_USER_ID, Database, GenerationRecord, NotFound, SavedPrompt
+from bot.studio import Author, Draft, Studio, StudioUpdate, remix_draft
 from bot.writing import Piece
 
 PROMPT = "inkwell> "
 EXIT_WORDS = {"quit", "exit", "q"}
+PAGE_SIZE = 10
 _OPTION_KEY = re.compile(r"(?:^|\s)([a-z_]+):")
+PROMPT_SAVE_OPTIONS = ("name", "text", "form", "poem_form", "genre", "characters", "replace")
+
+LIBRARY_HELP = (
+    "/save — keep the last piece in your favourites",
+    "/favorites [list page] | show id | remove id — your favourites",
+    "/export [folder] — write your favourites as Markdown + JSON (default: this folder)",
+    "/prompts save name:… text:… form:" + "|".join(PROMPT_FORMS) + " poem_form:? genre:? "
+    "characters:? replace:yes? — save a prompt",
+    "/prompts list | use name | delete name | rename old:… new:… — your saved prompts",
+    "/remix id temperature:? top_p:? top_k:? max_tokens:? — a piece again, same seed",
+)
+
+
+def parse_options(where: str, rest: str, keys: Sequence[str], main: str | None) -> dict[str, str]:
+    """Split ``text key:value key:multi word value`` into options; leading bare text fills
+    ``main``. Only the given keys start an option, so "a time: of rain" stays text."""
+    found = [m for m in _OPTION_KEY.finditer(rest) if m.group(1) in keys]
+    options: dict[str, str] = {}
+    head = rest[: found[0].start()] if found else rest
+    if head.strip():
+        if main is None:
+            raise InvalidRequest(
+                f"{where} doesn't take {head.strip()!r}."
+                + (f" Its options: {', '.join(keys)}." if keys else "")
+            )
+        options[main] = head.strip()
+    for index, match in enumerate(found):
+        end = found[index + 1].start() if index + 1 < len(found) else len(rest)
+        key = match.group(1)
+        if key in options:
+            raise InvalidRequest(f"{where} got {key}: twice.")
+        options[key] = rest[match.end() : end].strip()
+    return options
 
 
 def parse_line(line: str) -> tuple[str, dict[str, str]]:
@@ -32,39 +83,59 @@ def parse_line(line: str) -> tuple[str, dict[str, str]]:
     command = COMMANDS.get(name)
     if command is None:
         return name, {"": rest.strip()} if rest.strip() else {}
-    # Only the command's own option names start an option, so "a time: of rain" stays text.
-    keys = [m for m in _OPTION_KEY.finditer(rest) if command.option(m.group(1)) is not None]
-    options: dict[str, str] = {}
-    head = rest[: keys[0].start()] if keys else rest
-    if head.strip():
-        options[command.text_option.name] = head.strip()
-    for index, match in enumerate(keys):
-        end = keys[index + 1].start() if index + 1 < len(keys) else len(rest)
-        key = match.group(1)
-        if key in options:
-            raise InvalidRequest(f"/{name} got {key}: twice.")
-        options[key] = rest[match.end() : end].strip()
-    return name, options
+    keys = [option.name for option in command.options]
+    return name, parse_options(f"/{name}", rest, keys, command.text_option.name)
+
+
+def _number(where: str, raw: str | None, what: str = "id") -> int:
+    text = (raw or "").strip().lstrip("#")
+    if not text.isdigit() or int(text) < 1:
+        shown = f" (you gave {raw.strip()!r})" if raw and raw.strip() else ""
+        raise InvalidRequest(f"{where} needs a positive whole number for its {what}{shown}.")
+    return int(text)
+
+
+def _yes(where: str, raw: str | None) -> bool:
+    value = (raw or "no").strip().lower()
+    if value in ("yes", "y", "true", "1"):
+        return True
+    if value in ("no", "n", "false", "0"):
+        return False
+    raise InvalidRequest(f"{where} must be yes or no (you gave {raw!r}).")
 
 
 class Console:
-    """Runs console commands against a writing service, printing to ``out``."""
+    """Runs console commands against the studio and the database, printing to ``out``."""
 
     def __init__(
-        self, studio: Studio, out: TextIO = sys.stdout, author: Author | None = None
+        self,
+        studio: Studio,
+        database: Database,
+        out: TextIO = sys.stdout,
+        author: Author | None = None,
     ) -> None:
         self._studio = studio
+        self._database = database
         self._writing = studio.writing
         self._out = out
         self._author = author or Author(user_id=CONSOLE_USER_ID, name="console")
         self.last_piece: GenerationRecord | None = None
+        self._library: dict[str, Callable[[str], Awaitable[None]]] = {
+            "save": self._save,
+            "favorites": self._favorites,
+            "favourites": self._favorites,
+            "export": self._export,
+            "prompts": self._prompts,
+            "remix": self._remix,
+        }
 
     async def execute(self, line: str) -> bool:
         """Run one command line. Returns False on errors (the message has been printed)."""
         if not line.strip() or line.lstrip().startswith("#"):
             return True
         try:
-            name, options = parse_line(line)
+            name, _, rest = line.strip().removeprefix("/").partition(" ")
+            name = name.lower()
             if name == "help":
                 self._print_help()
             elif name == "model":
@@ -73,7 +144,10 @@ class Console:
                     f"Model: {info.name} ({'chat' if info.chat else 'base'} model, "
                     f"{info.dtype}, context {info.context_window} tokens)"
                 )
+            elif name in self._library:
+                await self._library[name](rest.strip())
             elif name in COMMANDS:
+                name, options = parse_line(line)
                 spec, sampling = writing_request(name, options)
                 await self._write(Draft(spec, sampling))
             else:
@@ -112,6 +186,8 @@ class Console:
                 return
             await self.execute(line)
 
+    # --- writing ---------------------------------------------------------------------------
+
     async def _write(self, draft: Draft) -> None:
         self._say(f"✍  {draft.spec.title()}")
         printed = ""
@@ -136,14 +212,177 @@ class Console:
             self._finish(update.piece, update.record)
         return printed
 
-    def _finish(self, piece: Piece) -> None:
+    def _finish(self, piece: Piece, record: GenerationRecord) -> None:
         self._say(
-            f"\n— {piece.attribution()} · {piece.new_tokens} tokens in {piece.seconds:.1f} s\n"
+            f"\n— {piece.attribution()} · {piece.new_tokens} tokens in {piece.seconds:.1f} s"
+            f" · piece #{record.id} (/save to keep it, /remix {record.id} to vary it)\n"
         )
+
+    # --- library ---------------------------------------------------------------------------
+
+    async def _save(self, rest: str) -> None:
+        if rest:
+            raise InvalidRequest("/save takes no options: it saves the piece just written.")
+        if self.last_piece is None:
+            raise InvalidRequest(
+                "There's no piece to save yet — write one first (e.g. /poem autumn), then /save."
+            )
+        added = await self._database.favorites.add(self._author.user_id, self.last_piece.id)
+        if added.created:
+            self._say(f"⭐ Saved as favourite #{added.favorite.id}. See them with /favorites.")
+        else:
+            self._say(f"It's already in your favourites (#{added.favorite.id}).")
+
+    async def _favorites(self, rest: str) -> None:
+        action, _, argument = rest.partition(" ")
+        action = action.lower() or "list"
+        if action == "list":
+            options = parse_options("/favorites list", argument, ("page",), "page")
+            page = _number("/favorites list", options["page"], "page") if options else 1
+            await self._list_favorites(page - 1)
+        elif action in ("show", "remove"):
+            where = f"/favorites {action}"
+            favorite_id = _number(where, parse_options(where, argument, ("id",), "id").get("id"))
+            favorite = await self._database.favorites.get(self._author.user_id, favorite_id)
+            if favorite is None:
+                raise NotFound(
+                    f"You have no favourite #{favorite_id}. /favorites shows the ones you have."
+                )
+            if action == "show":
+                self._print_piece(favorite.piece, f"Favourite #{favorite_id}")
+            else:
+                await self._database.favorites.remove(self._author.user_id, favorite_id)
+                self._say(f"Removed favourite #{favorite_id} ({record_title(favorite.piece)}).")
+        else:
+            raise InvalidRequest(
+                f"/favorites has no {action!r}. Try /favorites, /favorites show 3 or "
+                "/favorites remove 3."
+            )
+
+    async def _list_favorites(self, page: int) -> None:
+        user = self._author.user_id
+        total = await self._database.favorites.count(user)
+        if total == 0:
+            self._say("No favourites yet — write something, then /save it.")
+            return
+        page = clamp_page(page, total, PAGE_SIZE)
+        pages = page_count(total, PAGE_SIZE)
+        self._say(f"Your favourites (page {page + 1} of {pages}, {total} in all, newest first):")
+        for item in await self._database.favorites.list(user, PAGE_SIZE, page * PAGE_SIZE):
+            piece = item.piece
+            self._say(
+                f"  #{item.favorite.id} · {record_title(piece)} — by {piece.user_name}"
+                f" · {piece.created_at:%Y-%m-%d} · piece #{piece.id}\n"
+                f"      {shorten(piece.text, 70)}"
+            )
+        if page + 1 < pages:
+            self._say(f"More: /favorites list {page + 2}")
+        self._say("Read one with /favorites show <id>.")
+
+    def _print_piece(self, piece: GenerationRecord, heading: str) -> None:
+        self._say(f"{heading} · {record_title(piece)}\n\n{piece.text.rstrip()}\n")
+        self._say(
+            f"— Written by AI ({piece.model}) · seed {piece.seed}"
+            f" · {parameters_text(piece.params) or 'default parameters'}\n"
+            f"  prompt: {piece.prompt}\n"
+            f"  asked for by {piece.user_name} on {piece.created_at:%Y-%m-%d %H:%M} UTC"
+            f" · piece #{piece.id}"
+        )
+
+    async def _export(self, rest: str) -> None:
+        favorites = await all_favorites(self._database, self._author.user_id)
+        if not favorites:
+            self._say("No favourites to export yet — write something, then /save it.")
+            return
+        now = datetime.now(UTC)
+        name = self._author.name
+        texts = {
+            ".md": favorites_markdown(favorites, user_name=name, exported_at=now),
+            ".json": favorites_json(favorites, user_name=name, exported_at=now),
+        }
+        paths = await asyncio.to_thread(
+            write_export, rest or None, export_stem("favorites", now), texts
+        )
+        self._say(f"Exported {len(favorites)} favourite(s):")
+        for path in paths:
+            self._say(f"  {path}")
+
+    async def _prompts(self, rest: str) -> None:
+        action, _, argument = rest.partition(" ")
+        action = action.lower() or "list"
+        where = f"/prompts {action}"
+        user = self._author.user_id
+        prompts = self._database.prompts
+        if action == "save":
+            options = parse_options(where, argument, PROMPT_SAVE_OPTIONS, "name")
+            missing = [key for key in ("name", "text", "form") if not options.get(key)]
+            if missing:
+                raise InvalidRequest(
+                    f"/prompts save needs {', '.join(k + ':' for k in missing)} — e.g. "
+                    "/prompts save name:rain text:autumn rain form:poem poem_form:haiku"
+                )
+            form = options["form"].lower()
+            extras = prompt_options(
+                poem_form=options.get("poem_form"),
+                genre=options.get("genre"),
+                characters=options.get("characters"),
+            )
+            saved_prompt_request(form, options["text"], extras)  # refuse what use would refuse
+            prompt = await prompts.save(
+                user,
+                options["name"],
+                options["text"],
+                form,
+                extras,
+                replace=_yes(where, options.get("replace")),
+            )
+            self._say(f"Saved “{prompt.name}” ({_describe(prompt)}). Write it with /prompts use.")
+        elif action == "list":
+            parse_options(where, argument, (), None)
+            saved = await prompts.list(user)
+            if not saved:
+                self._say("No saved prompts yet. Save one with /prompts save name:… text:… form:…")
+            for prompt in saved:
+                self._say(f"  {prompt.name} — {_describe(prompt)}: {shorten(prompt.text, 60)}")
+        elif action in ("use", "delete"):
+            name = parse_options(where, argument, ("name",), "name").get("name")
+            if not name:
+                raise InvalidRequest(f"{where} needs the prompt's name, e.g. {where} rain.")
+            if action == "delete":
+                if not await prompts.delete(user, name):
+                    raise _no_prompt(name)
+                self._say(f"Deleted your saved prompt “{name}”.")
+                return
+            prompt = await prompts.get(user, name)
+            if prompt is None:
+                raise _no_prompt(name)
+            spec, sampling = saved_prompt_request(prompt.form, prompt.text, prompt.options)
+            await self._write(Draft(spec, sampling))
+        elif action == "rename":
+            options = parse_options(where, argument, ("old", "new"), "old")
+            if not options.get("old") or not options.get("new"):
+                raise InvalidRequest("/prompts rename needs old:… and new:…")
+            prompt = await prompts.rename(user, options["old"], options["new"])
+            self._say(f"Renamed “{options['old']}” to “{prompt.name}”.")
+        else:
+            raise InvalidRequest(
+                f"/prompts has no {action!r}. Try /prompts list, save, use, delete or rename."
+            )
+
+    async def _remix(self, rest: str) -> None:
+        options = parse_options("/remix", rest, ("id", *REMIX_OPTIONS), "id")
+        piece_id = _number("/remix", options.pop("id", None))
+        changes = remix_changes(**options)
+        record = await self._studio.piece(piece_id)
+        await self._write(remix_draft(record, changes))
+
+    # --- output ----------------------------------------------------------------------------
 
     def _print_help(self) -> None:
         self._say("Commands (options are name:value; text after the command fills the first):")
         for line in help_lines():
+            self._say("  " + line)
+        for line in LIBRARY_HELP:
             self._say("  " + line)
         self._say(
             "  /model — which model is writing\n  /help — this list\n  /quit — leave (or Ctrl-D)"
@@ -152,3 +391,30 @@ class Console:
 
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+
+def write_export(folder: str | None, stem: str, texts: dict[str, str]) -> list[Path]:
+    """Write ``stem + suffix`` for each text into ``folder`` (default: the current directory,
+    created if missing); returns the absolute paths written."""
+    where = (Path(folder).expanduser() if folder else Path.cwd()).resolve()
+    if where.exists() and not where.is_dir():
+        raise InvalidRequest(f"/export needs a folder, and {where} is a file.")
+    paths = [where / f"{stem}{suffix}" for suffix in texts]
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        for path, text in zip(paths, texts.values(), strict=True):
+            path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InvalidRequest(
+            f"I couldn't write the export into {where}: {error.strerror or error}."
+        ) from None
+    return paths
+
+
+def _describe(prompt: SavedPrompt) -> str:
+    extras = ", ".join(str(value) for value in prompt.options.values())
+    return f"{prompt.form} ({extras})" if extras else prompt.form
+
+
+def _no_prompt(name: str) -> NotFound:
+    return NotFound(f"You don't have a saved prompt called “{name}”. /prompts list shows them.")

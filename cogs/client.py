@@ -41,10 +41,17 @@ class InkwellBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Load the cogs and the restart-proof buttons; commands are synced separately."""
         from cogs.admin import AdminCog
+        from cogs.library import FavoritesCog, LibraryCog
+        from cogs.privacy import PrivacyCog
+        from cogs.prompts import PromptsCog
 
         self.writing_cog = WritingCog(self, self.studio, self.database, self.settings.discord)
         await self.add_cog(self.writing_cog)
         await self.add_cog(AdminCog(self.database))
+        await self.add_cog(FavoritesCog(self, self.database))
+        await self.add_cog(LibraryCog(self.database))
+        await self.add_cog(PromptsCog(self.database))
+        await self.add_cog(PrivacyCog(self, self.database))
         self.add_dynamic_items(*BUTTONS)
 
     async def on_ready(self) -> None:

@@ -21,8 +21,10 @@ from cogs.client import InkwellBot
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = ("No Discord token found. Set INKWELL_DISCORD_TOKEN (or DISCORD_TOKEN) in the "
-            "environment; see README → Running on Discord.")
+NO_TOKEN = (
+    "No Discord token found. Set INKWELL_DISCORD_TOKEN (or DISCORD_TOKEN) in the "
+    "environment; see README → Running on Discord."
+)
 
 
 @asynccontextmanager
@@ -32,10 +34,14 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
     try:
         if load_model:
             await generation.start(
-                lambda stage, fraction: log.info("Model: %s (%.0f%%)", stage,
-                                                 100 * (fraction or 0)))
-        studio = Studio(WritingService(generation), database, UserGate(),
-                        cooldown_seconds=settings.discord.cooldown_seconds)
+                lambda stage, fraction: log.info("Model: %s (%.0f%%)", stage, 100 * (fraction or 0))
+            )
+        studio = Studio(
+            WritingService(generation),
+            database,
+            UserGate(),
+            cooldown_seconds=settings.discord.cooldown_seconds,
+        )
         bot = InkwellBot(settings=settings, studio=studio, database=database)
         async with bot:
             yield bot
@@ -49,8 +55,10 @@ async def _explained_connection_errors() -> AsyncIterator[None]:
     try:
         yield
     except discord.LoginFailure:
-        raise InkwellError("Discord refused the token. Check INKWELL_DISCORD_TOKEN (Developer "
-                           "Portal → your application → Bot → Reset Token).") from None
+        raise InkwellError(
+            "Discord refused the token. Check INKWELL_DISCORD_TOKEN (Developer "
+            "Portal → your application → Bot → Reset Token)."
+        ) from None
     except aiohttp.ClientConnectionError as error:
         raise InkwellError(f"Could not reach Discord ({error}). Check the network.") from None
 

@@ -232,6 +232,10 @@ class WritingCog(commands.Cog, name="Writing"):
             text = f"It's already in your favourites (#{added.favorite.id})."
         await interaction.response.send_message(text, ephemeral=True)
 
+    async def write_draft(self, interaction: discord.Interaction, draft: Draft) -> None:
+        """Write ``draft`` through the shared path (saved prompts, remixes in other cogs)."""
+        await self._write(interaction, draft)
+
     # --- shared path -----------------------------------------------------------------------
 
     async def _write_command(

@@ -25,8 +25,16 @@ def settings(tiny_gpt2_dir, tmp_path, monkeypatch):
 async def test_sync_to_one_guild_publishes_every_command(settings, fake_discord):
     guild_id = fake_discord.guild.id
     names = await sync_commands(settings, guild_id)
-    assert {"poem", "story", "script", "continue", "generate", "help", "settings",
-            "Continue with Inkwell"} <= set(names)
+    assert {
+        "poem",
+        "story",
+        "script",
+        "continue",
+        "generate",
+        "help",
+        "settings",
+        "Continue with Inkwell",
+    } <= set(names)
     assert fake_discord.requests_to("PUT /applications/{app_id}/guilds/{guild_id}/commands")
 
 
