@@ -190,6 +190,9 @@ class WritingCog(commands.Cog, name="Writing"):
                 f"{lines}\n• Right-click a message → Apps → **Continue with Inkwell**\n\n"
                 "Under every piece: 🔄 **Regenerate** (new seed) · ➡️ **Continue** · "
                 "⭐ **Save** to your favourites.\n"
+                "Your library: `/favorites` (list, show, remove, export) · `/prompts` (save "
+                "and reuse your prompts) · `/remix` (same seed, new settings) · "
+                "`/halloffame` · `/privacy` (export or delete your data).\n"
                 "The same seed and options write the same piece again. Everything I write "
                 "is marked as AI-written, with who asked for it."
             ),

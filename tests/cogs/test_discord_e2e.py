@@ -220,7 +220,8 @@ async def test_help_is_one_private_screen(stack):
     data = handle.callback().json["data"]
     assert data["flags"] & EPHEMERAL
     description = data["embeds"][0]["description"]
-    for command in ("/poem", "/story", "/script", "/continue", "/generate"):
+    for command in ("/poem", "/story", "/script", "/continue", "/generate", "/favorites",
+                    "/prompts", "/remix", "/halloffame", "/privacy"):
         assert command in description
 
 
