@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import GenerationFailed, ServiceBusy
+from bot.generation.jobs import Job, Sink
 from bot.generation.loading import LoadedModel
 from bot.generation.sampling import RowSampling, sample_next_tokens
 from bot.generation.torch_setup import torch
@@ -23,25 +23,11 @@ from bot.generation.types import (
     FinishReason,
     GenerationResult,
     GenerationUpdate,
-    ResolvedSampling,
-    StopRule,
 )
 
+__all__ = ["BatchingEngine", "Job", "Sink"]
+
 log = logging.getLogger(__name__)
-
-Sink = Callable[[GenerationUpdate | BaseException], None]
-
-
-@dataclass
-class Job:
-    """A prepared request on its way through the engine. ``sink`` must be thread-safe."""
-
-    input_ids: list[int]
-    sampling: ResolvedSampling
-    stop: StopRule | None
-    sink: Sink
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    submitted_at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -242,7 +228,7 @@ class BatchingEngine:
         loaded, job = self._loaded, row.job
         if job.cancelled.is_set():
             return FinishReason.CANCELLED
-        if token in loaded.eos_ids:
+        if token in loaded.eos_ids and not job.ignore_eos:
             return FinishReason.EOS
         row.generated.append(token)
         row.pending_token = token

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ModelUnavailable
-from bot.generation.torch_setup import torch
 from bot.generation.types import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -49,18 +48,22 @@ def load_model(
     name: str, *, cache_dir: Path, dtype: str = "auto", progress: ProgressCallback | None = None
 ) -> LoadedModel:
     """Load ``name`` (see module doc) for generation on the CPU, reporting progress."""
+    from bot.generation.torch_setup import torch  # first: it sets the OpenMP wait policy
+
     report = progress or (lambda _stage, _fraction: None)
     _silence_library_progress_bars()
     started = time.perf_counter()
     report("Finding the model", 0.0)
-    source, label = _resolve_source(name, cache_dir, report)
+    source, label = resolve_source(name, cache_dir, report)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report(f"Loading tokenizer for {label}", 0.6)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         report(f"Loading weights of {label}", 0.7)
-        torch_dtype = _torch_dtype(dtype)
+        # "auto" is float32: in bfloat16 a row's logits shift slightly with the batch around
+        # it, so the same seed could write a different poem under load. bfloat16 is faster.
+        torch_dtype = torch.bfloat16 if dtype == "bfloat16" else torch.float32
         model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
@@ -119,7 +122,7 @@ def bundled_gguf_path() -> Path:
     return path
 
 
-def _resolve_source(name: str, cache_dir: Path, report: ProgressCallback) -> tuple[str, str]:
+def resolve_source(name: str, cache_dir: Path, report: ProgressCallback) -> tuple[str, str]:
     """Return (what to pass to ``from_pretrained``, a label for humans)."""
     if name == BUNDLED:
         return str(_converted_gguf(bundled_gguf_path(), cache_dir, report)), BUNDLED_LABEL
@@ -201,12 +204,6 @@ def _converted_gguf(gguf: Path, cache_dir: Path, report: ProgressCallback) -> Pa
     staging.rename(target)  # atomic: a crash mid-save never leaves a half cache behind
     log.info("Converted %s to %s in %.1f s", gguf.name, target, time.perf_counter() - started)
     return target
-
-
-def _torch_dtype(name: str) -> Any:
-    # "auto" is float32: in bfloat16 a row's logits shift slightly with the batch around it, so
-    # the same seed could write a different poem under load. bfloat16 is faster; opt in.
-    return torch.bfloat16 if name == "bfloat16" else torch.float32
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:

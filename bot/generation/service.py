@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import GenerationSettings, ModelSettings
 from bot.errors import GenerationFailed, InvalidRequest
-from bot.generation.engine import BatchingEngine, Job
-from bot.generation.loading import LoadedModel, load_model
-from bot.generation.torch_setup import torch
+from bot.generation.jobs import Job
+from bot.generation.loading import LoadedModel
 from bot.generation.types import (
     GenerationRequest,
     GenerationResult,
@@ -30,6 +29,17 @@ from bot.generation.validation import resolve_sampling
 log = logging.getLogger(__name__)
 
 
+class Engine(Protocol):
+    """What the service needs from an engine (``BatchingEngine``, ``CTranslate2Engine``)."""
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+    @property
+    def load(self) -> tuple[int, int]: ...
+    def submit(self, job: Job) -> int: ...
+    def cancel(self, job: Job) -> None: ...
+
+
 class GenerationService:
     """Loads the configured model once and serves many concurrent requests."""
 
@@ -37,25 +47,63 @@ class GenerationService:
         self._model_settings = model_settings
         self._settings = settings
         self._loaded: LoadedModel | None = None
-        self._engine: BatchingEngine | None = None
+        self._engine: Engine | None = None
 
     async def start(self, progress: ProgressCallback | None = None) -> None:
         """Load the model in a thread (seconds) and start the worker."""
-        self._loaded = await asyncio.to_thread(
-            load_model,
-            self._model_settings.name,
-            cache_dir=self._model_settings.resolved_cache_dir(),
-            dtype=self._model_settings.dtype,
+        self._loaded = await asyncio.to_thread(self._load, progress)
+        self._engine = await asyncio.to_thread(self._build_engine, self._loaded)
+        self._engine.start()
+
+    def _load(self, progress: ProgressCallback | None) -> LoadedModel:
+        # Imported here so that the CTranslate2 engine never loads torch (~230 MB).
+        settings = self._model_settings
+        if settings.engine == "ctranslate2":
+            from bot.generation.ct2_engine import default_replicas
+            from bot.generation.ct2_loading import load_ct2_model
+
+            return load_ct2_model(
+                settings.name,
+                cache_dir=settings.resolved_cache_dir(),
+                replicas=default_replicas(settings.threads),
+                progress=progress,
+            )
+        from bot.generation.loading import load_model
+
+        return load_model(
+            settings.name,
+            cache_dir=settings.resolved_cache_dir(),
+            dtype=settings.dtype,
             progress=progress,
         )
-        await asyncio.to_thread(_warm_up, self._loaded)
-        self._engine = BatchingEngine(
-            self._loaded,
-            max_batch_size=self._settings.max_batch_size,
-            max_waiting=self._settings.max_queue,
-            threads=self._model_settings.threads,
+
+    def _build_engine(self, loaded: LoadedModel) -> Engine:
+        """Warm the model up (the first user should not pay for lazy initialisation) and
+        build the engine around it."""
+        settings = self._settings
+        threads = self._model_settings.threads
+        if self._model_settings.engine == "ctranslate2":
+            from bot.generation.ct2_engine import CTranslate2Engine, default_replicas
+
+            start = [[loaded.tokenizer.convert_ids_to_tokens(loaded.pad_id)]]
+            loaded.model.generate_batch(start, max_length=1)
+            return CTranslate2Engine(
+                loaded,
+                max_batch_size=settings.max_batch_size,
+                max_waiting=settings.max_queue,
+                replicas=default_replicas(threads),
+            )
+        from bot.generation.engine import BatchingEngine
+        from bot.generation.torch_setup import torch
+
+        with torch.inference_mode():
+            loaded.model(input_ids=torch.tensor([[loaded.pad_id]]), use_cache=False)
+        return BatchingEngine(
+            loaded,
+            max_batch_size=settings.max_batch_size,
+            max_waiting=settings.max_queue,
+            threads=threads,
         )
-        self._engine.start()
 
     async def close(self) -> None:
         """Stop the worker; pending requests fail with a clear message."""
@@ -179,7 +227,7 @@ class GenerationService:
             raise GenerationFailed("The model is still loading; please try again in a moment.")
         return self._loaded
 
-    def _require_engine(self) -> BatchingEngine:
+    def _require_engine(self) -> Engine:
         if self._engine is None:
             raise GenerationFailed("The writer is not running; please try again in a moment.")
         return self._engine
@@ -187,9 +235,3 @@ class GenerationService:
 
 def _unbound_sink(item: GenerationUpdate | BaseException) -> None:
     raise AssertionError("a prepared job was submitted without a sink")
-
-
-def _warm_up(loaded: LoadedModel) -> None:
-    """Run one tiny forward pass so the first user does not pay for lazy initialisation."""
-    with torch.inference_mode():
-        loaded.model(input_ids=torch.tensor([[loaded.pad_id]]), use_cache=False)

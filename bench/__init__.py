@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` compares the naive baseline with the generation service."""
