@@ -220,8 +220,18 @@ async def test_help_is_one_private_screen(stack):
     data = handle.callback().json["data"]
     assert data["flags"] & EPHEMERAL
     description = data["embeds"][0]["description"]
-    for command in ("/poem", "/story", "/script", "/continue", "/generate", "/favorites",
-                    "/prompts", "/remix", "/halloffame", "/privacy"):
+    for command in (
+        "/poem",
+        "/story",
+        "/script",
+        "/continue",
+        "/generate",
+        "/favorites",
+        "/prompts",
+        "/remix",
+        "/halloffame",
+        "/privacy",
+    ):
         assert command in description
 
 
@@ -290,8 +300,9 @@ async def test_long_pieces_are_split_into_messages_within_discords_limit(tmp_pat
         bot_client(stack) as bot,
     ):
         await synced(bot)
-        handle = await stack.server.slash("generate", {"prompt": "Chapter one", "seed": 4,
-                                                       "max_tokens": 900}, user="alice")
+        handle = await stack.server.slash(
+            "generate", {"prompt": "Chapter one", "seed": 4, "max_tokens": 900}, user="alice"
+        )
         await finished(handle, stack.server, within=60)
     messages = _messages(handle)
     assert len(messages) >= 2
