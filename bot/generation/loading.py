@@ -68,6 +68,10 @@ def load_model(
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
     model.eval()
+    if torch_dtype == torch.float32:
+        from bot.generation.onednn import use_onednn_linears
+
+        use_onednn_linears(model)
     report(f"Warming up {label}", 0.9)
     eos_ids = _eos_ids(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
