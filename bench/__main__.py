@@ -1,6 +1,6 @@
 """Benchmark the generation service against the naive baseline, in one run.
 
-    python -m bench                      # full: GPT-2 small + SmolLM2, 1/4/8/16 requests, 3 reps
+    python -m bench                      # ~6 min: GPT-2 small + SmolLM2, 1/4/8/16 requests, 2 reps
     python -m bench --quick              # ~1-2 minutes: GPT-2 small, 8 requests, 1 rep
     python -m bench --models gpt2 --engines naive,ctranslate2 --concurrency 8 --reps 5
 
@@ -127,9 +127,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="GPT-2, 8 requests, 1 rep")
     parser.add_argument("--models", default="gpt2,smollm2", help="gpt2, smollm2 or a path")
-    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument(
+        "--engines", default="naive,torch,ctranslate2", help=f"any of {','.join(ENGINES)}"
+    )
     parser.add_argument("--concurrency", default="1,4,8,16")
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="model.threads (0 = auto)")
     args = parser.parse_args()

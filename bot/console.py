@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.commands import COMMANDS, help_lines, writing_request
+from bot.console_input import number_option, parse_line, parse_options, read_line, yes_option
 from bot.errors import InkwellError, InvalidRequest
 from bot.exports import export_stem, favorites_json, favorites_markdown, parameters_text
 from bot.exports import piece_title as record_title
@@ -39,7 +39,6 @@ from bot.writing import Piece
 PROMPT = "inkwell> "
 EXIT_WORDS = {"quit", "exit", "q"}
 PAGE_SIZE = 10
-_OPTION_KEY = re.compile(r"(?:^|\s)([a-z_]+):")
 PROMPT_SAVE_OPTIONS = ("name", "text", "form", "poem_form", "genre", "characters", "replace")
 
 LIBRARY_HELP = (
@@ -51,57 +50,6 @@ LIBRARY_HELP = (
     "/prompts list | use name | delete name | rename old:… new:… — your saved prompts",
     "/remix id temperature:? top_p:? top_k:? max_tokens:? — a piece again, same seed",
 )
-
-
-def parse_options(where: str, rest: str, keys: Sequence[str], main: str | None) -> dict[str, str]:
-    """Split ``text key:value key:multi word value`` into options; leading bare text fills
-    ``main``. Only the given keys start an option, so "a time: of rain" stays text."""
-    found = [m for m in _OPTION_KEY.finditer(rest) if m.group(1) in keys]
-    options: dict[str, str] = {}
-    head = rest[: found[0].start()] if found else rest
-    if head.strip():
-        if main is None:
-            raise InvalidRequest(
-                f"{where} doesn't take {head.strip()!r}."
-                + (f" Its options: {', '.join(keys)}." if keys else "")
-            )
-        options[main] = head.strip()
-    for index, match in enumerate(found):
-        end = found[index + 1].start() if index + 1 < len(found) else len(rest)
-        key = match.group(1)
-        if key in options:
-            raise InvalidRequest(f"{where} got {key}: twice.")
-        options[key] = rest[match.end() : end].strip()
-    return options
-
-
-def parse_line(line: str) -> tuple[str, dict[str, str]]:
-    """Split ``/name key:value key:multi word value`` into the name and raw option strings."""
-    line = line.strip().removeprefix("/")
-    name, _, rest = line.partition(" ")
-    name = name.lower()
-    command = COMMANDS.get(name)
-    if command is None:
-        return name, {"": rest.strip()} if rest.strip() else {}
-    keys = [option.name for option in command.options]
-    return name, parse_options(f"/{name}", rest, keys, command.text_option.name)
-
-
-def _number(where: str, raw: str | None, what: str = "id") -> int:
-    text = (raw or "").strip().lstrip("#")
-    if not text.isdigit() or int(text) < 1:
-        shown = f" (you gave {raw.strip()!r})" if raw and raw.strip() else ""
-        raise InvalidRequest(f"{where} needs a positive whole number for its {what}{shown}.")
-    return int(text)
-
-
-def _yes(where: str, raw: str | None) -> bool:
-    value = (raw or "no").strip().lower()
-    if value in ("yes", "y", "true", "1"):
-        return True
-    if value in ("no", "n", "false", "0"):
-        return False
-    raise InvalidRequest(f"{where} must be yes or no (you gave {raw!r}).")
 
 
 class Console:
@@ -178,7 +126,7 @@ class Console:
         )
         while True:
             try:
-                line = await asyncio.to_thread(input, PROMPT)
+                line = await read_line(PROMPT)
             except EOFError:
                 self._say("")
                 return
@@ -238,11 +186,13 @@ class Console:
         action = action.lower() or "list"
         if action == "list":
             options = parse_options("/favorites list", argument, ("page",), "page")
-            page = _number("/favorites list", options["page"], "page") if options else 1
+            page = number_option("/favorites list", options["page"], "page") if options else 1
             await self._list_favorites(page - 1)
         elif action in ("show", "remove"):
             where = f"/favorites {action}"
-            favorite_id = _number(where, parse_options(where, argument, ("id",), "id").get("id"))
+            favorite_id = number_option(
+                where, parse_options(where, argument, ("id",), "id").get("id")
+            )
             favorite = await self._database.favorites.get(self._author.user_id, favorite_id)
             if favorite is None:
                 raise NotFound(
@@ -334,7 +284,7 @@ class Console:
                 options["text"],
                 form,
                 extras,
-                replace=_yes(where, options.get("replace")),
+                replace=yes_option(where, options.get("replace")),
             )
             self._say(f"Saved “{prompt.name}” ({_describe(prompt)}). Write it with /prompts use.")
         elif action == "list":
@@ -371,7 +321,7 @@ class Console:
 
     async def _remix(self, rest: str) -> None:
         options = parse_options("/remix", rest, ("id", *REMIX_OPTIONS), "id")
-        piece_id = _number("/remix", options.pop("id", None))
+        piece_id = number_option("/remix", options.pop("id", None))
         changes = remix_changes(**options)
         record = await self._studio.piece(piece_id)
         await self._write(remix_draft(record, changes))

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.commands import COMMANDS, help_lines, writing_request
-from bot.console import parse_line
+from bot.console_input import parse_line
 from bot.errors import InvalidRequest
 from bot.forms import Form, Genre, Length, PoemForm
 

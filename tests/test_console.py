@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import GenerationSettings, ModelSettings
-from bot.console import Console, parse_line, parse_options
+from bot.console import Console
+from bot.console_input import parse_line, parse_options
 from bot.errors import InvalidRequest
 from bot.generation.service import GenerationService
 from bot.limits import UserGate
