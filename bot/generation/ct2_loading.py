@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ModelUnavailable
-from bot.generation.loading import LoadedModel, resolve_source
+from bot.generation.loading import (
+    LoadedModel,
+    context_window_of,
+    end_token_ids,
+    padding_token_id,
+    resolve_source,
+)
 from bot.generation.types import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -60,10 +66,8 @@ def load_ct2_model(
         intra_threads=1,
     )
     config = json.loads((target / "config.json").read_text(encoding="utf-8"))
-    eos_ids = _eos_ids(Path(source), tokenizer)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
-    hf_config = _hf_config(Path(source))
-    context = hf_config.get("n_positions") or hf_config.get("max_position_embeddings") or 1024
+    eos_ids = end_token_ids(_configured_eos_ids(Path(source)), tokenizer)
+    pad_id = padding_token_id(tokenizer, eos_ids)
     loaded = LoadedModel(
         name=label,
         model=generator,
@@ -71,7 +75,7 @@ def load_ct2_model(
         chat=bool(getattr(tokenizer, "chat_template", None)),
         eos_ids=eos_ids,
         pad_id=pad_id,
-        context_window=int(context),
+        context_window=context_window_of(_hf_config(Path(source))),
         dtype=QUANTIZATION,
         load_seconds=time.perf_counter() - started,
     )
@@ -149,16 +153,11 @@ def _hf_config(source: Path) -> dict[str, Any]:
     return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
 
 
-def _eos_ids(source: Path, tokenizer: Any) -> frozenset[int]:
-    ids: set[int] = set()
+def _configured_eos_ids(source: Path) -> list[object]:
+    """The ``eos_token_id`` entries of the checkpoint's configs (read without transformers)."""
+    values: list[object] = []
     for name in ("generation_config.json", "config.json"):
         file = source / name
         if file.is_file():
-            configured = json.loads(file.read_text(encoding="utf-8")).get("eos_token_id")
-            if isinstance(configured, int):
-                ids.add(configured)
-            elif configured:
-                ids.update(int(i) for i in configured)
-    if tokenizer.eos_token_id is not None:
-        ids.add(int(tokenizer.eos_token_id))
-    return frozenset(ids)
+            values.append(json.loads(file.read_text(encoding="utf-8")).get("eos_token_id"))
+    return values

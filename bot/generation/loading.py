@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,8 @@ def load_model(
 
         use_onednn_linears(model)
     report(f"Warming up {label}", 0.9)
-    eos_ids = _eos_ids(model, tokenizer)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
-    config = model.config
-    context = getattr(config, "n_positions", None) or getattr(
-        config, "max_position_embeddings", 1024
-    )
+    eos_ids = end_token_ids([getattr(model.generation_config, "eos_token_id", None)], tokenizer)
+    pad_id = padding_token_id(tokenizer, eos_ids)
     loaded = LoadedModel(
         name=label,
         model=model,
@@ -86,7 +83,7 @@ def load_model(
         chat=bool(getattr(tokenizer, "chat_template", None)),
         eos_ids=eos_ids,
         pad_id=pad_id,
-        context_window=int(context),
+        context_window=context_window_of(model.config.to_dict()),
         dtype=str(torch_dtype).removeprefix("torch."),
         load_seconds=time.perf_counter() - started,
     )
@@ -210,13 +207,25 @@ def _converted_gguf(gguf: Path, cache_dir: Path, report: ProgressCallback) -> Pa
     return target
 
 
-def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+def end_token_ids(configured: Iterable[object], tokenizer: Any) -> frozenset[int]:
+    """Every token that ends a generation: the ``eos_token_id`` values found in a model's
+    configs (each an id, a list of ids, or None) and the tokenizer's own end token."""
     ids: set[int] = set()
-    configured = getattr(model.generation_config, "eos_token_id", None)
-    if isinstance(configured, int):
-        ids.add(configured)
-    elif configured:
-        ids.update(int(i) for i in configured)
+    for value in configured:
+        if isinstance(value, int):
+            ids.add(value)
+        elif value:
+            ids.update(int(i) for i in value)  # type: ignore[attr-defined]
     if tokenizer.eos_token_id is not None:
         ids.add(int(tokenizer.eos_token_id))
     return frozenset(ids)
+
+
+def padding_token_id(tokenizer: Any, eos_ids: frozenset[int]) -> int:
+    """The id used for left padding; models without one (GPT-2) pad with an end token."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
+
+
+def context_window_of(config: Mapping[str, Any]) -> int:
+    """Positions the model can attend to, from its config (GPT-2 and Llama spell it apart)."""
+    return int(config.get("n_positions") or config.get("max_position_embeddings") or 1024)
