@@ -40,6 +40,16 @@ class _Row:
     text: str = ""
 
 
+@dataclass
+class _Prefilled:
+    """New rows with their own KV cache, ready to join the running batch."""
+
+    rows: list[_Row]
+    cache: Any
+    mask: torch.Tensor
+    logits: torch.Tensor
+
+
 class BatchingEngine:
     """Owns the model on one thread; ``submit`` and ``cancel`` are safe from any thread."""
 
@@ -108,14 +118,17 @@ class BatchingEngine:
                     break
                 for position, job in enumerate(still_waiting, start=1):
                     job.sink(GenerationUpdate(queue_position=position))
+                joining = self._prefill_or_fail(admitted)
                 try:
-                    if admitted:
-                        self._prefill(admitted)
+                    if joining is not None:
+                        self._merge(joining.rows, joining.cache, joining.mask)
+                        self._advance(joining.rows, joining.logits)
                     if self._rows:
                         self._step()
                 except Exception as exc:  # one bad batch must not kill the worker
                     log.exception("Generation step failed; failing %d rows", len(self._rows))
-                    self._fail_all_rows(exc)
+                    self._fail([row.job for row in self._rows], exc)
+                    self._rows, self._cache, self._mask = [], None, None
         self._shutdown()
 
     def _next_admissions(self) -> tuple[list[Job] | None, list[Job]]:
@@ -132,7 +145,19 @@ class BatchingEngine:
             # Positions only change when someone was admitted; don't spam the sinks otherwise.
             return admitted, list(self._waiting) if admitted else []
 
-    def _prefill(self, jobs: list[Job]) -> None:
+    def _prefill_or_fail(self, jobs: list[Job]) -> _Prefilled | None:
+        """Prefill ``jobs``; if that fails only they fail, and the running batch, which the
+        prefill has not touched yet, carries on."""
+        if not jobs:
+            return None
+        try:
+            return self._prefill(jobs)
+        except Exception as exc:
+            log.exception("Prefill of %d new rows failed", len(jobs))
+            self._fail(jobs, exc)
+            return None
+
+    def _prefill(self, jobs: list[Job]) -> _Prefilled:
         loaded = self._loaded
         longest = max(len(job.input_ids) for job in jobs)
         ids = torch.full((len(jobs), longest), loaded.pad_id, dtype=torch.long)
@@ -160,8 +185,7 @@ class BatchingEngine:
             )
             for job in jobs
         ]
-        self._merge(new_rows, cache, mask)
-        self._advance(new_rows, output.logits[:, -1, :])
+        return _Prefilled(new_rows, cache, mask, output.logits[:, -1, :])
 
     def _merge(self, new_rows: list[_Row], cache: Any, mask: torch.Tensor) -> None:
         """Join freshly prefilled rows to the running batch, left-padding the shorter cache."""
@@ -288,12 +312,12 @@ class BatchingEngine:
             seconds=time.perf_counter() - row.job.submitted_at,
         )
 
-    def _fail_all_rows(self, exc: Exception) -> None:
+    @staticmethod
+    def _fail(jobs: list[Job], exc: Exception) -> None:
         error = GenerationFailed("Something went wrong while writing; please try again.")
         error.__cause__ = exc
-        for row in self._rows:
-            row.job.sink(error)
-        self._rows, self._cache, self._mask = [], None, None
+        for job in jobs:
+            job.sink(error)
 
     def _shutdown(self) -> None:
         error = GenerationFailed("The writer shut down before finishing; please try again.")

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import GenerationSettings, ModelSettings
-from bot.errors import InvalidRequest, ServiceBusy
+from bot.errors import GenerationFailed, InvalidRequest, ServiceBusy
 from bot.generation.service import GenerationService
 from bot.generation.types import (
     ChatMessage,
@@ -168,3 +168,23 @@ async def test_event_loop_keeps_ticking_during_generation(service):
 
 def tiny_model_name(service: GenerationService) -> str:
     return service.info.name
+
+
+async def test_a_failed_prefill_fails_only_the_new_request(service, monkeypatch):
+    engine = service._engine
+    running = service.stream(request(seed=1, max_new_tokens=64))
+    await running.__anext__()  # a row is being written
+    real_prefill = engine._prefill
+
+    def broken_prefill(jobs):
+        if any(len(job.input_ids) > 20 for job in jobs):
+            raise RuntimeError("simulated failure while reading the prompt")
+        return real_prefill(jobs)
+
+    monkeypatch.setattr(engine, "_prefill", broken_prefill)
+    with pytest.raises(GenerationFailed, match="please try again"):
+        await asyncio.wait_for(service.generate(request(prompt="word " * 30, seed=2)), 10)
+    results = [u.result async for u in running if u.result is not None]
+    assert results and results[0].finish_reason is FinishReason.LENGTH
+    again = await asyncio.wait_for(service.generate(request(seed=3, max_new_tokens=4)), 10)
+    assert again.new_tokens == 4 or again.finish_reason is FinishReason.EOS
