@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.commands import COMMANDS
 from bot.errors import InvalidRequest
 
+MAX_NUMBER = 2**53 - 1  # the largest integer a Discord option can carry
 _OPTION_KEY = re.compile(r"(?:^|\s)([a-z_]+):")
 
 
@@ -53,7 +54,8 @@ def parse_line(line: str) -> tuple[str, dict[str, str]]:
 def number_option(where: str, raw: str | None, what: str = "id") -> int:
     """A positive whole number option such as a favourite id ("#3" is fine too)."""
     text = (raw or "").strip().lstrip("#")
-    if not text.isdigit() or int(text) < 1:
+    # isascii: "²".isdigit() is true but int("²") fails; the cap keeps SQLite's integers safe.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_NUMBER:
         shown = f" (you gave {raw.strip()!r})" if raw and raw.strip() else ""
         raise InvalidRequest(f"{where} needs a positive whole number for its {what}{shown}.")
     return int(text)

@@ -28,7 +28,10 @@ class UserGate:
 
     @contextmanager
     def slot(self, user_id: int, cooldown_seconds: float) -> Iterator[None]:
-        """Hold the user's single slot; the cooldown starts when the generation ends."""
+        """Hold the user's single slot; the cooldown starts when the generation ends well.
+
+        A request that failed (busy, prompt too long, model error) costs no cooldown: the
+        user was told to try again, and must be able to."""
         if user_id in self._in_flight:
             raise RateLimited(
                 "I'm still writing your previous piece — it will be ready in a moment."
@@ -45,8 +48,8 @@ class UserGate:
             yield
         finally:
             self._in_flight.discard(user_id)
-            self._next_allowed[user_id] = self._clock() + cooldown_seconds
-            self._forget_expired()
+        self._next_allowed[user_id] = self._clock() + cooldown_seconds
+        self._forget_expired()
 
     def _forget_expired(self) -> None:
         # Keep memory bounded by active users, not by everyone who ever asked.

@@ -7,11 +7,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.storage import Database, GuildSettings
+from cogs.render import channel_list
 
 
 def describe_settings(settings: GuildSettings) -> str:
     """A readable summary of a guild's settings."""
-    channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channel_ids)) or "every channel"
+    channels = channel_list(settings.allowed_channel_ids) or "every channel"
 
     def value(setting: object) -> str:
         return "bot default" if setting is None else f"{setting}"

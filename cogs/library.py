@@ -52,6 +52,15 @@ def _when(moment: datetime) -> str:
     return discord.utils.format_dt(moment, "d")
 
 
+def escaped_within(text: str, limit: int) -> str:
+    """``text`` with markdown shown literally, in at most ``limit`` characters. Escaping adds
+    characters, so the cut comes after it (and never leaves a dangling backslash)."""
+    escaped = discord.utils.escape_markdown(text)
+    if len(escaped) <= limit:
+        return escaped
+    return escaped[: limit - 1].rstrip("\\") + "…"
+
+
 def _snippet(text: str, limit: int = 90) -> str:
     return discord.utils.escape_markdown(shorten(text, limit))
 
@@ -98,7 +107,7 @@ def piece_embed(piece: GenerationRecord, heading: str) -> discord.Embed:
     embed.add_field(name="Parameters", value=parameters_text(piece.params) or "defaults")
     embed.add_field(
         name="Prompt",
-        value=discord.utils.escape_markdown(shorten(piece.prompt, FIELD_LIMIT - 10)),
+        value=escaped_within(piece.prompt, FIELD_LIMIT),
         inline=False,
     )
     embed.add_field(name="Asked for by", value=discord.utils.escape_markdown(piece.user_name))

@@ -5,6 +5,9 @@ Pure functions, so the formatting rules are tested without a gateway.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import discord
 
 from bot.storage import GenerationRecord
@@ -104,3 +107,25 @@ def render_queue(title: str, position: int) -> str:
     """What a waiting user sees."""
     ahead = "you're next" if position == 1 else f"you're number {position} in the queue"
     return f"**{discord.utils.escape_markdown(title)}**\n⏳ Waiting for the writer — {ahead}…"
+
+
+_ESCAPED = re.compile(r"\\([\\*_~|`>#\-\[\]()])")
+MAX_LISTED_CHANNELS = 20
+
+
+def piece_text_of(content: str) -> str:
+    """The piece inside one of Inkwell's own result messages: without the bold title line,
+    the attribution subtext and the escaping added by ``piece_body``."""
+    lines = content.split("\n")
+    if lines and lines[0].startswith("**") and lines[0].endswith("**"):
+        lines = lines[1:]
+    lines = [line for line in lines if not line.startswith("-# ✍")]
+    return _ESCAPED.sub(r"\1", "\n".join(lines))
+
+
+def channel_list(channel_ids: Iterable[int]) -> str:
+    """Channel mentions for a message, at most ``MAX_LISTED_CHANNELS`` of them."""
+    ids = sorted(channel_ids)
+    shown = ", ".join(f"<#{c}>" for c in ids[:MAX_LISTED_CHANNELS])
+    more = len(ids) - MAX_LISTED_CHANNELS
+    return f"{shown} and {more} more" if more > 0 else shown

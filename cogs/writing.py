@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 import discord
@@ -17,8 +18,10 @@ from bot.generation.types import SamplingParams
 from bot.storage import Database
 from bot.studio import Author, Draft, Studio, continue_draft, regenerate_draft
 from cogs.delivery import deliver
+from cogs.render import channel_list, piece_text_of
 
 MAX_SEED = 2**53 - 1
+MENU_CONTEXT_CHARS = 600
 PoemFormChoice = Literal["free", "haiku", "limerick", "sonnet", "quatrain"]
 GenreChoice = Literal[
     "any", "fantasy", "sci-fi", "mystery", "horror", "romance", "comedy", "fable", "adventure"
@@ -204,11 +207,15 @@ class WritingCog(commands.Cog, name="Writing"):
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """Continue the text of any message (message context menu)."""
-        text = message.content.strip()
+        text = message.content
+        if self._bot.user is not None and message.author.id == self._bot.user.id:
+            text = piece_text_of(text)  # continue the piece, not its title and attribution
+        text = text.strip()
         if not text:
             raise InvalidRequest("That message has no text for me to continue.")
-        if len(text) > MAX_TEXT_CHARS:
-            text = text[-MAX_TEXT_CHARS:]  # the ending is what a continuation needs
+        # The ending is what a continuation needs; a whole long message might not fit the
+        # model's prompt limit, and the user could not shorten someone else's message.
+        text = text[-MENU_CONTEXT_CHARS:]
         spec = PieceSpec(form=Form.CONTINUE, text=text)
         await self._write(interaction, Draft(spec, SamplingParams()))
 
@@ -252,18 +259,24 @@ class WritingCog(commands.Cog, name="Writing"):
         await self._check_channel(interaction)
         async with self._studio.session(author_of(interaction)) as session:
             await interaction.response.defer(thinking=True)
-            await deliver(
-                interaction,
-                draft.spec.title(),
-                session.write(draft),
-                interval=self._settings.stream_edit_interval,
-            )
+            # aclosing: if delivery fails midway, the generation is cancelled at once.
+            async with contextlib.aclosing(session.write(draft)) as updates:
+                await deliver(
+                    interaction,
+                    draft.spec.title(),
+                    updates,
+                    interval=self._settings.stream_edit_interval,
+                )
 
     async def _check_channel(self, interaction: discord.Interaction) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             return
         settings = await self._database.guild_settings.get(interaction.guild_id)
-        if settings.allows_channel(interaction.channel_id):
+        # In a thread, the channel the thread belongs to is what admins allowed.
+        parent_id = getattr(interaction.channel, "parent_id", None)
+        if settings.allows_channel(interaction.channel_id) or (
+            parent_id is not None and settings.allows_channel(parent_id)
+        ):
             return
-        channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channel_ids))
+        channels = channel_list(settings.allowed_channel_ids)
         raise ChannelNotAllowed(f"I only write in {channels} on this server.")

@@ -183,3 +183,11 @@ def test_cli_once_help_and_a_bad_command(tiny_gpt2_dir, tmp_path):
     assert failed.returncode == 1
     assert "⚠ /favorites has no 'explode'" in bad_out
     assert database.is_file()  # the console opened the configured database
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", "²", "-3", "0", "x"])
+def test_numbers_out_of_range_or_odd_digits_are_refused_kindly(raw):
+    from bot.console_input import number_option
+
+    with pytest.raises(InvalidRequest, match="positive whole number"):
+        number_option("/favorites show", raw)

@@ -310,3 +310,19 @@ async def test_long_pieces_are_split_into_messages_within_discords_limit(tmp_pat
     assert messages[0].content.startswith("**Generation: Chapter one**")
     assert "Written by AI" in messages[-1].content and messages[-1].custom_ids()
     assert not messages[0].custom_ids()  # buttons only once, under the end of the piece
+
+
+async def test_continue_menu_on_an_inkwell_piece_continues_the_piece_itself(stack):
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        first = await stack.server.slash("poem", {"topic": "tides", "seed": 9}, user="alice")
+        piece_message = (await finished(first, stack.server))[0]
+        menu = await stack.server.message_context(
+            "Continue with Inkwell", piece_message, user="bob"
+        )
+        await finished(menu, stack.server)
+    original = await stack.database.generations.get(1)
+    continuation = await stack.database.generations.get(2)
+    assert continuation.form == "continue"
+    assert "Written by AI" not in continuation.prompt and "**" not in continuation.prompt
+    assert continuation.prompt.strip() == original.text.strip()[-600:].strip()

@@ -53,3 +53,30 @@ def test_markdown_in_generated_text_is_shown_literally():
 def test_queue_message():
     assert "you're next" in render_queue("Haiku: x", 1)
     assert "number 3" in render_queue("Haiku: x", 3)
+
+
+def test_escaped_text_is_cut_after_escaping_to_fit_an_embed_field():
+    from cogs.library import escaped_within
+
+    prompt = "snake_case *stars* " * 80  # 1,520 characters that grow when escaped
+    value = escaped_within(prompt, 1024)
+    assert len(value) <= 1024 and value.endswith("…")
+    assert not value[:-1].endswith("\\")
+    assert escaped_within("short *one*", 1024) == "short \\*one\\*"
+
+
+def test_piece_text_of_recovers_the_piece_from_a_result_message():
+    from cogs.render import piece_body, piece_text_of
+
+    text = "Rain on *tin* roofs\n# not a heading\nsnake_case [link](x) ~done~"
+    message = f"**Haiku: rain**\n{piece_body(text)}\n-# ✍ Written by AI (m) for <@1> · piece #3"
+    assert piece_text_of(message) == text
+
+
+def test_channel_lists_are_capped_for_discords_message_limit():
+    from cogs.render import channel_list
+
+    assert channel_list([3, 1]) == "<#1>, <#3>"
+    listed = channel_list(range(100, 200))
+    assert listed.endswith("and 80 more") and listed.count("<#") == 20
+    assert channel_list([]) == ""
