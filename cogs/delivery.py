@@ -16,6 +16,7 @@ from bot.errors import GenerationFailed
 from bot.storage import GenerationRecord
 from bot.studio import StudioUpdate
 from cogs.buttons import piece_view
+from cogs.errors import PIECE_POSTED
 from cogs.render import render_final, render_progress, render_queue
 
 NO_PINGS = discord.AllowedMentions.none()
@@ -56,6 +57,8 @@ async def _send_final(interaction: discord.Interaction, update: StudioUpdate) ->
     await interaction.edit_original_response(
         content=first, view=None if rest else view, allowed_mentions=NO_PINGS
     )
+    # From here on the reply holds real text: an error must not delete it as a placeholder.
+    interaction.extras[PIECE_POSTED] = True
     for index, chunk in enumerate(rest):
         last = index == len(rest) - 1
         if last:

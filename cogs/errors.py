@@ -16,6 +16,8 @@ from bot.errors import InkwellError
 
 log = logging.getLogger(__name__)
 
+PIECE_POSTED = "inkwell_piece_posted"  # set in Interaction.extras once a piece is shown
+
 # Discord's own names for permissions whose API names differ.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
 APOLOGY = "Sorry — something went wrong on my side. It has been logged; please try again."
@@ -65,8 +67,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
             return
-        # A public "thinking…" placeholder would turn the followup public too: remove it first.
-        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        # A public "thinking…" placeholder would turn the followup public too: remove it first,
+        # unless it already shows (part of) a finished piece.
+        deferred = discord.InteractionResponseType.deferred_channel_message
+        if interaction.response.type is deferred and not interaction.extras.get(PIECE_POSTED):
             await interaction.delete_original_response()
         await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException:

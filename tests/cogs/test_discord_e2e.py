@@ -326,3 +326,25 @@ async def test_continue_menu_on_an_inkwell_piece_continues_the_piece_itself(stac
     assert continuation.form == "continue"
     assert "Written by AI" not in continuation.prompt and "**" not in continuation.prompt
     assert continuation.prompt.strip() == original.text.strip()[-600:].strip()
+
+
+async def test_a_failure_after_the_piece_is_shown_never_deletes_it(tmp_path, fake_discord):
+    from tests.cogs.conftest import build_stack
+    from tests.tiny_models import build_tiny_gpt2
+
+    model_dir = build_tiny_gpt2(tmp_path / "long-context", n_positions=1024)
+    async with build_stack(model_dir, tmp_path, fake_discord, max_new_tokens_cap=900) as stack:
+        fake_discord.faults.append("POST /webhooks/{app_id}/{token}")  # the 2nd chunk fails
+        async with run_client(
+            stack.make_bot(), fake_discord, fail_on_error_logs=False, error_loggers=ERROR_LOGGERS
+        ) as bot:
+            await synced(bot)
+            handle = await fake_discord.slash(
+                "generate", {"prompt": "Chapter one", "seed": 4, "max_tokens": 900}, user="alice"
+            )
+            await fake_discord.wait_for(lambda: bool(handle.followups()), timeout=60)
+    assert not any(r.method == "DELETE" for r in handle.responses())
+    assert handle.final_message().content.startswith("**Generation: Chapter one**")
+    apology = handle.followups()[-1]
+    assert apology.flags & EPHEMERAL and "Sorry" in apology.content
+    assert fake_discord.client_errors  # the failure was logged for the operators

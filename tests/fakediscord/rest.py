@@ -116,6 +116,9 @@ class RestApi:
             if "token" in params:  # index per interaction so handles don't rescan everything
                 self.server.requests_by_token.setdefault(params["token"], []).append(req)
             try:
+                if req.route in self.server.faults:
+                    self.server.faults.remove(req.route)
+                    raise ApiError(403, "Missing Permissions (injected by the test)", 50013)
                 status, body = await handler(req, params)
             except ApiError as exc:
                 status, body = exc.status, error_payload(exc.status, exc.message, exc.code)

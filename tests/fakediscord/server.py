@@ -68,6 +68,9 @@ class FakeDiscord(InteractionMixin):
         self.requests_by_token: dict[str, list[RecordedRequest]] = {}
         self.client_errors: list[logging.LogRecord] = []  # filled by run_client
         self.internal_errors: list[str] = []  # tracebacks of bugs in the fake's own handlers
+        # Route names ("POST /webhooks/{app_id}/{token}") whose next call is refused with 403,
+        # to test how the bot copes when Discord says no halfway through a reply.
+        self.faults: list[str] = []
         self.commands = CommandRegistry(self.world.application_id, self.new_id)
         self.adhoc_command_ids: dict[tuple[str, int], int] = {}
         self.store = MessageStore(self.new_id, self._attachment_url, self.lookup_user)
