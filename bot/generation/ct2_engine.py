@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import GenerationFailed, ServiceBusy
-from bot.generation.jobs import Job
+from bot.errors import GenerationFailed
+from bot.generation.jobs import Job, JobQueue
 from bot.generation.loading import LoadedModel
 from bot.generation.types import FinishReason, GenerationResult, GenerationUpdate
 
@@ -54,20 +54,17 @@ def _wave_key(job: Job) -> WaveKey:
     return (False, s.temperature, s.top_k, s.top_p, s.repetition_penalty, job.ignore_eos)
 
 
-class CTranslate2Engine:
+class CTranslate2Engine(JobQueue):
     """Same interface as ``BatchingEngine``: ``submit`` and ``cancel`` are safe from any thread."""
 
     def __init__(
         self, loaded: LoadedModel, *, max_batch_size: int, max_waiting: int, replicas: int
     ) -> None:
+        super().__init__(max_waiting)
         self._loaded = loaded
         self._max_batch = max_batch_size
-        self._max_waiting = max_waiting
-        self._waiting: list[Job] = []
         self._running = 0
         self._idle = replicas
-        self._condition = threading.Condition()
-        self._stopping = False
         self._stop_event = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"inkwell-ct2-{i}", daemon=True)
@@ -94,30 +91,12 @@ class CTranslate2Engine:
             if thread.is_alive():
                 thread.join(timeout)
 
-    @property
-    def load(self) -> tuple[int, int]:
-        """(rows being written, jobs waiting)."""
-        with self._condition:
-            return self._running, len(self._waiting)
+    def _rows_running(self) -> int:
+        return self._running
 
-    def submit(self, job: Job) -> int:
-        """Queue ``job``; returns how many jobs wait ahead of it (0 = it starts right away)."""
-        with self._condition:
-            if self._stopping:
-                raise GenerationFailed("The writer is shutting down; please try again soon.")
-            if len(self._waiting) >= self._max_waiting:
-                raise ServiceBusy()
-            self._waiting.append(job)
-            ahead = len(self._waiting) - 1 if self._idle == 0 else 0
-            self._condition.notify_all()
-        return ahead
-
-    def cancel(self, job: Job) -> None:
-        """Forget ``job``: it leaves the queue, or its wave at the next token."""
-        job.cancelled.set()
-        with self._condition:
-            if job in self._waiting:
-                self._waiting.remove(job)
+    def _ahead_of_newest(self) -> int:
+        # A free replica takes the whole waiting line as its next wave.
+        return len(self._waiting) - 1 if self._idle == 0 else 0
 
     # --- dispatcher threads ----------------------------------------------------------------
 

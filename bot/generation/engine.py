@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import GenerationFailed, ServiceBusy
-from bot.generation.jobs import Job, Sink
+from bot.errors import GenerationFailed
+from bot.generation.jobs import Job, JobQueue, Sink
 from bot.generation.loading import LoadedModel
 from bot.generation.sampling import RowSampling, sample_next_tokens
 from bot.generation.torch_setup import torch
@@ -50,22 +50,19 @@ class _Prefilled:
     logits: torch.Tensor
 
 
-class BatchingEngine:
+class BatchingEngine(JobQueue):
     """Owns the model on one thread; ``submit`` and ``cancel`` are safe from any thread."""
 
     def __init__(
         self, loaded: LoadedModel, *, max_batch_size: int, max_waiting: int, threads: int = 0
     ) -> None:
+        super().__init__(max_waiting)
         self._loaded = loaded
         self._max_batch = max_batch_size
-        self._max_waiting = max_waiting
         self._threads = threads
-        self._waiting: list[Job] = []
         self._rows: list[_Row] = []
         self._cache: Any = None  # transformers DynamicCache for self._rows, or None
         self._mask: torch.Tensor | None = None  # [rows, cache length]; 0 marks left padding
-        self._condition = threading.Condition()
-        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="inkwell-generation", daemon=True)
 
     def start(self) -> None:
@@ -80,31 +77,12 @@ class BatchingEngine:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    @property
-    def load(self) -> tuple[int, int]:
-        """(rows being written, jobs waiting)."""
-        with self._condition:
-            return len(self._rows), len(self._waiting)
+    def _rows_running(self) -> int:
+        return len(self._rows)
 
-    def submit(self, job: Job) -> int:
-        """Queue ``job``; returns how many jobs wait ahead of it beyond free batch slots (0 =
-        it starts at the next step). Raises ``ServiceBusy`` when the queue is full."""
-        with self._condition:
-            if self._stopping:
-                raise GenerationFailed("The writer is shutting down; please try again soon.")
-            if len(self._waiting) >= self._max_waiting:
-                raise ServiceBusy()
-            self._waiting.append(job)
-            ahead = len(self._rows) + len(self._waiting) - self._max_batch
-            self._condition.notify_all()
-        return max(0, ahead)
-
-    def cancel(self, job: Job) -> None:
-        """Forget ``job``: it leaves the queue, or the batch at the next step."""
-        job.cancelled.set()
-        with self._condition:
-            if job in self._waiting:
-                self._waiting.remove(job)
+    def _ahead_of_newest(self) -> int:
+        # Free batch slots are taken at the next step; only the jobs beyond them wait.
+        return len(self._rows) + len(self._waiting) - self._max_batch
 
     # --- worker thread -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.errors import GenerationFailed, ServiceBusy
 from bot.generation.types import GenerationUpdate, ResolvedSampling, StopRule
 
 Sink = Callable[[GenerationUpdate | BaseException], None]
@@ -28,3 +29,50 @@ class Job:
     ignore_eos: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
+
+
+class JobQueue:
+    """The waiting line every engine shares: bounded, cancellable, closed on shutdown.
+
+    Subclasses guard their own state with ``_condition`` too, and say how many jobs a new
+    one waits behind (``_ahead_of_newest``) and how many rows they are writing
+    (``_rows_running``).
+    """
+
+    def __init__(self, max_waiting: int) -> None:
+        self._max_waiting = max_waiting
+        self._waiting: list[Job] = []
+        self._condition = threading.Condition()
+        self._stopping = False
+
+    @property
+    def load(self) -> tuple[int, int]:
+        """(rows being written, jobs waiting)."""
+        with self._condition:
+            return self._rows_running(), len(self._waiting)
+
+    def submit(self, job: Job) -> int:
+        """Queue ``job``; returns how many jobs it waits behind (0 = it starts right away).
+        Raises ``ServiceBusy`` when the queue is full."""
+        with self._condition:
+            if self._stopping:
+                raise GenerationFailed("The writer is shutting down; please try again soon.")
+            if len(self._waiting) >= self._max_waiting:
+                raise ServiceBusy()
+            self._waiting.append(job)
+            ahead = self._ahead_of_newest()
+            self._condition.notify_all()
+        return max(0, ahead)
+
+    def cancel(self, job: Job) -> None:
+        """Forget ``job``: it leaves the queue, or its batch at the next step."""
+        job.cancelled.set()
+        with self._condition:
+            if job in self._waiting:
+                self._waiting.remove(job)
+
+    def _rows_running(self) -> int:
+        raise NotImplementedError
+
+    def _ahead_of_newest(self) -> int:
+        raise NotImplementedError
