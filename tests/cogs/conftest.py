@@ -19,6 +19,11 @@ from cogs.client import InkwellBot
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (pytest fixture)
 
+# Every command a synced Inkwell must publish (the library commands come on top).
+CORE_COMMANDS = frozenset(
+    {"poem", "story", "script", "continue", "generate", "help", "settings", "Continue with Inkwell"}
+)
+
 
 @dataclass
 class Stack:
