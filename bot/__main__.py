@@ -37,11 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--verbose", action="store_true", help="show log messages")
     commands.add_parser("run", help="serve Discord (token from INKWELL_DISCORD_TOKEN)")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
-    sync.add_argument(
+    target = sync.add_mutually_exclusive_group()
+    target.add_argument(
         "--guild",
         type=int,
-        help="sync to one server only (instant); without "
-        "it commands sync globally, which Discord may take an hour to show",
+        metavar="ID",
+        help="sync to one server only (instant); default: discord.dev_guild_id when set, "
+        "else every server",
+    )
+    target.add_argument(
+        "--global",
+        dest="everywhere",
+        action="store_true",
+        help="sync to every server (Discord may take up to an hour to show them)",
     )
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
