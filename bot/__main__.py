@@ -126,13 +126,13 @@ def _run_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import Console
+    from bot.console.app import Console
+    from bot.console.progress import TerminalProgress
     from bot.generation.service import GenerationService
-    from bot.limits import UserGate
-    from bot.progress import TerminalProgress
     from bot.storage import Database
-    from bot.studio import Studio
-    from bot.writing import WritingService
+    from bot.writing.fairness import UserGate
+    from bot.writing.flow import Studio
+    from bot.writing.pieces import WritingService
 
     # Open the database first: a bad path fails in a second, not after loading the model.
     database = await Database.open(Path(settings.storage.database))

@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.storage import Database
-from bot.studio import Studio
+from bot.writing.flow import Studio
 from cogs.buttons import BUTTONS
 from cogs.errors import InkwellTree
 from cogs.writing import WritingCog

@@ -14,7 +14,7 @@ import discord
 
 from bot.errors import GenerationFailed
 from bot.storage import GenerationRecord
-from bot.studio import StudioUpdate
+from bot.writing.flow import StudioUpdate
 from cogs.buttons import piece_view
 from cogs.errors import PIECE_POSTED
 from cogs.render import render_final, render_progress, render_queue

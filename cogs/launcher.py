@@ -13,10 +13,10 @@ import discord
 from bot.config import Settings, discord_token
 from bot.errors import InkwellError
 from bot.generation.service import GenerationService
-from bot.limits import UserGate
 from bot.storage import Database
-from bot.studio import Studio
-from bot.writing import WritingService
+from bot.writing.fairness import UserGate
+from bot.writing.flow import Studio
+from bot.writing.pieces import WritingService
 from cogs.client import InkwellBot
 
 log = logging.getLogger(__name__)

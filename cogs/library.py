@@ -18,17 +18,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidRequest
-from bot.exports import (
+from bot.forms.spec import shorten
+from bot.library.exports import (
     export_stem,
     favorites_json,
     favorites_markdown,
     parameters_text,
     piece_title,
 )
-from bot.forms.spec import shorten
-from bot.library import all_favorites, clamp_page, may_remix, page_count, remix_changes
+from bot.library.rules import all_favorites, clamp_page, may_remix, page_count, remix_changes
 from bot.storage import Database, FavoriteWithPiece, GenerationRecord, NotFound
-from bot.studio import remix_draft
+from bot.writing.flow import remix_draft
 from cogs.errors import report_error
 
 if TYPE_CHECKING:

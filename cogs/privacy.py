@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exports import export_stem, user_data_json
+from bot.library.exports import export_stem, user_data_json
 from bot.storage import Database, DeletedCounts
 from cogs.errors import report_error
 

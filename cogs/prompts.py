@@ -12,11 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands import MAX_TEXT_CHARS
 from bot.forms.spec import shorten
-from bot.library import prompt_options, saved_prompt_request
+from bot.library.rules import prompt_options, saved_prompt_request
 from bot.storage import MAX_NAME_CHARS, Database, NotFound, SavedPrompt
-from bot.studio import Draft
+from bot.writing.commands import MAX_TEXT_CHARS
+from bot.writing.flow import Draft
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot

@@ -10,13 +10,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands import COMMANDS, MAX_TEXT_CHARS, MAX_TOPIC_CHARS, help_lines, writing_request
 from bot.config import DiscordSettings
 from bot.errors import InkwellError, InvalidRequest
 from bot.forms import Form, PieceSpec
 from bot.generation.types import SamplingParams
 from bot.storage import Database
-from bot.studio import Author, Draft, Studio, continue_draft, regenerate_draft
+from bot.writing.commands import (
+    COMMANDS,
+    MAX_TEXT_CHARS,
+    MAX_TOPIC_CHARS,
+    help_lines,
+    writing_request,
+)
+from bot.writing.flow import Author, Draft, Studio, continue_draft, regenerate_draft
 from cogs.delivery import deliver
 from cogs.render import channel_list, piece_text_of
 

@@ -11,7 +11,7 @@ from bot.config import GenerationSettings, ModelSettings
 from bot.forms import Form, PieceSpec, PoemForm
 from bot.generation.service import GenerationService
 from bot.generation.types import SamplingParams
-from bot.writing import WritingService
+from bot.writing.pieces import WritingService
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ import pytest
 
 from bot.config import DiscordSettings, GenerationSettings, ModelSettings, Settings
 from bot.generation.service import GenerationService
-from bot.limits import UserGate
 from bot.storage import Database
-from bot.studio import Studio
-from bot.writing import WritingService
+from bot.writing.fairness import UserGate
+from bot.writing.flow import Studio
+from bot.writing.pieces import WritingService
 from cogs.client import InkwellBot
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (pytest fixture)

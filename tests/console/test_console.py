@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import GenerationSettings, ModelSettings
-from bot.console import Console
-from bot.console_input import parse_line, parse_options
+from bot.console.app import Console
+from bot.console.parsing import parse_line, parse_options
 from bot.errors import InvalidRequest
 from bot.generation.service import GenerationService
-from bot.limits import UserGate
 from bot.storage import CONSOLE_USER_ID, Database
-from bot.studio import Studio
-from bot.writing import WritingService
+from bot.writing.fairness import UserGate
+from bot.writing.flow import Studio
+from bot.writing.pieces import WritingService
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_cli_once_help_and_a_bad_command(tiny_gpt2_dir, tmp_path):
 
 @pytest.mark.parametrize("raw", ["99999999999999999999", "²", "-3", "0", "x"])
 def test_numbers_out_of_range_or_odd_digits_are_refused_kindly(raw):
-    from bot.console_input import number_option
+    from bot.console.parsing import number_option
 
     with pytest.raises(InvalidRequest, match="positive whole number"):
         number_option("/favorites show", raw)

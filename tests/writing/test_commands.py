@@ -1,9 +1,9 @@
 import pytest
 
-from bot.commands import COMMANDS, help_lines, writing_request
-from bot.console_input import parse_line
+from bot.console.parsing import parse_line
 from bot.errors import InvalidRequest
 from bot.forms import Form, Genre, Length, PoemForm
+from bot.writing.commands import COMMANDS, help_lines, writing_request
 
 
 def test_parse_line_reads_options_with_spaces_and_bare_text():

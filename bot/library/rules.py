@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.commands import COMMANDS, Option, parse_value, writing_request
 from bot.errors import InvalidRequest
 from bot.forms import PieceSpec
 from bot.generation.types import SamplingParams
 from bot.storage import Database, FavoriteWithPiece, GenerationRecord
+from bot.writing.commands import COMMANDS, Option, parse_value, writing_request
 
 PROMPT_FORMS = ("poem", "story", "script", "continue", "generate")
 # Saved-prompt option -> the writing command's option it fills.

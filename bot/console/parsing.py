@@ -10,8 +10,8 @@ import re
 import threading
 from collections.abc import Sequence
 
-from bot.commands import COMMANDS
 from bot.errors import InvalidRequest
+from bot.writing.commands import COMMANDS
 
 MAX_NUMBER = 2**53 - 1  # the largest integer a Discord option can carry
 _OPTION_KEY = re.compile(r"(?:^|\s)([a-z_]+):")

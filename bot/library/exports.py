@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.forms.spec import shorten
 from bot.storage import FavoriteWithPiece, GenerationRecord
-from bot.studio import spec_from_record
+from bot.writing.flow import spec_from_record
 
 EXPORT_FORMAT_VERSION = 1
 # The parameters worth showing a reader, in the order they are shown.

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from bot.errors import InvalidRequest
 from bot.forms import Form, Genre, Length, PieceSpec, PoemForm
 from bot.generation.types import SamplingParams
-from bot.limits import UserGate
 from bot.storage import Database, GenerationRecord, GuildSettings, NewGeneration
-from bot.writing import Piece, WritingService
+from bot.writing.fairness import UserGate
+from bot.writing.pieces import Piece, WritingService
 
 # How much of a piece is carried into a "Continue": the model only needs the recent context.
 CONTINUE_CONTEXT_CHARS = 1200

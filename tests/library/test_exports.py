@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from bot.exports import (
+from bot.library.exports import (
     export_stem,
     favorites_json,
     favorites_markdown,

@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import COMMANDS, help_lines, writing_request
-from bot.console_input import number_option, parse_line, parse_options, read_line, yes_option
+from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
 from bot.errors import InkwellError, InvalidRequest
-from bot.exports import export_stem, favorites_json, favorites_markdown, parameters_text
-from bot.exports import piece_title as record_title
 from bot.forms.spec import shorten
-from bot.library import (
+from bot.library.exports import export_stem, favorites_json, favorites_markdown, parameters_text
+from bot.library.exports import piece_title as record_title
+from bot.library.rules import (
     PROMPT_FORMS,
     REMIX_OPTIONS,
     all_favorites,
@@ -33,8 +32,9 @@ from bot.library import (
     saved_prompt_request,
 )
 from bot.storage import CONSOLE_USER_ID, Database, GenerationRecord, NotFound, SavedPrompt
-from bot.studio import Author, Draft, Studio, StudioUpdate, remix_draft
-from bot.writing import Piece
+from bot.writing.commands import COMMANDS, help_lines, writing_request
+from bot.writing.flow import Author, Draft, Studio, StudioUpdate, remix_draft
+from bot.writing.pieces import Piece
 
 PROMPT = "inkwell> "
 EXIT_WORDS = {"quit", "exit", "q"}

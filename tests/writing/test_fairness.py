@@ -1,6 +1,6 @@
 import pytest
 
-from bot.limits import RateLimited, UserGate
+from bot.writing.fairness import RateLimited, UserGate
 
 
 class Clock:

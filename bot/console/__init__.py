@@ -1,0 +1,1 @@
+"""The offline front end: the same commands in a terminal, with no Discord token."""

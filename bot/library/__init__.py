@@ -1,0 +1,1 @@
+"""A user's library: favourites, saved prompts, remixes, who may see which piece, exports."""
