@@ -54,9 +54,10 @@ def load_ct2_model(
     started = time.perf_counter()
     report("Finding the model", 0.0)
     source, label = resolve_source(name, cache_dir, report)
-    target = _converted(source, cache_dir, report)
+    local = local_checkpoint(source)
+    target = _converted(local, cache_dir, report)
     report(f"Loading tokenizer for {label}", 0.6)
-    tokenizer = _tokenizer(Path(source))
+    tokenizer = _tokenizer(local)
     report(f"Loading weights of {label}", 0.7)
     generator = ctranslate2.Generator(
         str(target),
@@ -66,7 +67,7 @@ def load_ct2_model(
         intra_threads=1,
     )
     config = json.loads((target / "config.json").read_text(encoding="utf-8"))
-    eos_ids = end_token_ids(_configured_eos_ids(Path(source)), tokenizer)
+    eos_ids = end_token_ids(_configured_eos_ids(local), tokenizer)
     pad_id = padding_token_id(tokenizer, eos_ids)
     loaded = LoadedModel(
         name=label,
@@ -75,7 +76,7 @@ def load_ct2_model(
         chat=bool(getattr(tokenizer, "chat_template", None)),
         eos_ids=eos_ids,
         pad_id=pad_id,
-        context_window=context_window_of(_hf_config(Path(source))),
+        context_window=context_window_of(_hf_config(local)),
         dtype=QUANTIZATION,
         load_seconds=time.perf_counter() - started,
     )
@@ -102,13 +103,26 @@ def _prefer_avx512() -> None:
         os.environ.setdefault("CT2_FORCE_CPU_ISA", "AVX512")
 
 
-def _converted(source: str, cache_dir: Path, report: ProgressCallback) -> Path:
-    """The int8 CTranslate2 copy of ``source``, converting it on first use."""
+def local_checkpoint(source: str) -> Path:
+    """The directory holding ``source``'s files: ``source`` itself, or for a hub id the snapshot
+    in the Hugging Face cache (never ``Path(source)``, which is relative to the working
+    directory and, for "gpt2", names nothing or the wrong thing)."""
     path = Path(source)
-    if not path.is_dir():  # a hub id: transformers finds it in its own cache
-        from huggingface_hub import snapshot_download
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
-        path = Path(snapshot_download(source, local_files_only=True))
+    try:
+        return Path(snapshot_download(source, local_files_only=True))
+    except LocalEntryNotFoundError as exc:
+        raise ModelUnavailable(
+            f"Model {source!r} is not fully in the local Hugging Face cache: {exc}"
+        ) from exc
+
+
+def _converted(path: Path, cache_dir: Path, report: ProgressCallback) -> Path:
+    """The int8 CTranslate2 copy of the checkpoint in ``path``, converting it on first use."""
     stamp = "|".join(
         f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
         for f in sorted(path.iterdir())
