@@ -7,6 +7,7 @@ import pytest
 from bot.config import GenerationSettings, ModelSettings
 from bot.generation.service import GenerationService
 from bot.generation.types import FinishReason, GenerationRequest, SamplingParams
+from tests.generation.stepping import StepCounter, until, write_every_token
 
 ENGINES = [
     "torch",
@@ -69,26 +70,38 @@ async def test_greedy_is_deterministic_alone_and_in_a_crowd(service):
     assert results[0].text == alone.text
 
 
-async def test_stop_rule_and_cancellation_leave_the_others_running(service):
+async def test_stop_rule_ends_one_row_and_leaves_the_others_running(service):
     stop = ask("Once", stop=lambda text: 5 if len(text) >= 5 else None, seed=1, max_new_tokens=60)
-    stream = service.stream(ask("Gone", seed=2, max_new_tokens=64))
     others = [
         asyncio.create_task(service.generate(ask(f"Stay {i}", seed=i, max_new_tokens=40)))
         for i in range(3)
     ]
-    async for update in stream:
-        if update.text:
-            break
-    await stream.aclose()  # the user went away
     stopped = await service.generate(stop)
     finished = await asyncio.gather(*others)
     assert stopped.finish_reason is FinishReason.STOP and len(stopped.text) == 5
     assert all(r.finish_reason in {FinishReason.LENGTH, FinishReason.EOS} for r in finished)
-    for _ in range(200):
-        if service.health()["running"] == 0:
+
+
+async def test_closing_a_stream_stops_its_row_within_a_step(service, monkeypatch):
+    # Both rows ignore the end token, so without cancellation the closed one would write all
+    # 64 tokens, step for step with the row that stays.
+    write_every_token(service, monkeypatch)
+    gone, stays = StepCounter(), StepCounter()
+    stream = service.stream(ask("Gone", stop=gone, seed=2, max_new_tokens=64))
+    other = asyncio.create_task(
+        service.generate(ask("Stay", stop=stays, seed=3, max_new_tokens=64))
+    )
+    async for update in stream:
+        if update.text:
             break
-        await asyncio.sleep(0.01)
-    assert service.health()["running"] == 0
+    await stream.aclose()  # the user went away
+    closed_after, stays_at = gone.steps, stays.steps
+    await until(lambda: stays.steps >= stays_at + 8)
+    # At most the token being written when the stream closed; none in the 8 steps after.
+    assert gone.steps <= closed_after + 1, (closed_after, gone.steps)
+    kept = await other
+    assert kept.finish_reason is FinishReason.LENGTH and kept.new_tokens == 64
+    await until(lambda: service.health()["running"] == 0)
 
 
 async def test_ignore_eos_writes_exactly_max_new_tokens(service):

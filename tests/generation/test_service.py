@@ -13,6 +13,7 @@ from bot.generation.types import (
     GenerationRequest,
     SamplingParams,
 )
+from tests.generation.stepping import StepCounter, until, write_every_token
 
 
 async def started_service(model_dir, **overrides) -> GenerationService:
@@ -31,8 +32,8 @@ async def service(tiny_gpt2_dir) -> AsyncIterator[GenerationService]:
     await service.close()
 
 
-def request(prompt: str = "Autumn leaves", **sampling) -> GenerationRequest:
-    return GenerationRequest(prompt=prompt, sampling=SamplingParams(**sampling))
+def request(prompt: str = "Autumn leaves", stop=None, **sampling) -> GenerationRequest:
+    return GenerationRequest(prompt=prompt, sampling=SamplingParams(**sampling), stop=stop)
 
 
 async def test_same_seed_same_text_and_other_seed_differs(service):
@@ -91,17 +92,47 @@ async def test_stream_grows_then_ends_with_the_result(service):
     assert updates[-1].result.text.startswith(texts[0][:1])
 
 
-async def test_leaving_a_stream_cancels_the_generation(service):
-    stream = service.stream(request(seed=1, max_new_tokens=64))
+async def test_leaving_a_stream_takes_its_row_out_of_the_batch_within_a_step(service, monkeypatch):
+    write_every_token(service, monkeypatch)  # no row could end early on its own
+    rows_seen: list[int] = []  # rows in the batch, recorded at each step of the other row
+    gone = StepCounter()
+    stays = StepCounter(lambda: rows_seen.append(service.health()["running"]))
+    stream = service.stream(request("Gone", seed=1, max_new_tokens=64, stop=gone))
     async for update in stream:
         if update.text:
             break
+    other = asyncio.create_task(
+        service.generate(request("Stay", seed=2, max_new_tokens=64, stop=stays))
+    )
+    await until(lambda: stays.steps >= 2)  # both rows are in the batch
     await stream.aclose()
-    for _ in range(100):
-        if service.health()["running"] == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert service.health()["running"] == 0
+    closed_after, stays_at = gone.steps, stays.steps
+    await until(lambda: stays.steps >= stays_at + 8)
+    assert gone.steps <= closed_after + 1, (closed_after, gone.steps)
+    assert 2 in rows_seen[:stays_at]
+    # The step running when the stream closed may still carry the row; the next one cannot.
+    assert set(rows_seen[stays_at + 1 :]) == {1}, rows_seen
+    assert (await other).new_tokens == 64
+
+
+async def test_leaving_a_waiting_stream_takes_it_out_of_the_queue(tiny_gpt2_dir, monkeypatch):
+    service = await started_service(tiny_gpt2_dir, max_batch_size=1, max_queue=2)
+    try:
+        write_every_token(service, monkeypatch)
+        waiting = StepCounter()
+        first = service.stream(request(seed=1, max_new_tokens=64))
+        await first.__anext__()  # running, and the only batch slot
+        second = service.stream(request(seed=2, max_new_tokens=4, stop=waiting))
+        assert (await second.__anext__()).queue_position == 1
+        assert service.health()["waiting"] == 1
+        await second.aclose()
+        assert service.health()["waiting"] == 0  # at once, not when the slot frees
+        finals = [u.result async for u in first if u.result is not None]
+        assert finals[0].new_tokens == 64
+        await until(lambda: service.health()["running"] == 0)
+        assert waiting.steps == 0  # it never started
+    finally:
+        await service.close()
 
 
 async def test_queue_positions_and_busy_when_full(tiny_gpt2_dir):
