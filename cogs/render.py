@@ -6,9 +6,8 @@ Pure functions, so the formatting rules are tested without a gateway.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
-
-import discord
 
 from bot.storage import GenerationRecord
 from bot.writing import Piece
@@ -59,11 +58,83 @@ def _split_long_line(line: str, limit: int) -> list[str]:
     return parts
 
 
+# Discord invites, with or without a scheme, also inside <...>: removed, not just unembedded.
+_INVITE_PATH = r"(?:(?:www|ptb|canary)\.)?(?:discord(?:app)?\.com/invite|discord\.gg)/[\w-][^\s<>]*"
+_INVITE = rf"(?:https?://{_INVITE_PATH}|(?<![A-Za-z0-9.-]){_INVITE_PATH})"
+_LINK_OR_MARKDOWN = re.compile(
+    rf"<(?P<wrapped_invite>{_INVITE})>"
+    r"|(?P<wrapped_url><https?://[^\s<>]+>)"  # already unembedded: left as it is
+    rf"|(?P<invite>{_INVITE})"
+    r"|(?P<url>https?://[^\s<>]*)"
+    r"|(?P<www>(?<![\w.@/-])www\.[\w-][^\s<>]*)"
+    # Markdown that only means something at the start of a line: quotes, headers, subtext and
+    # list items. The backslash goes after any indentation, right before the marker.
+    r"|^(?P<lead>[ \t]*)(?P<marker>>(?:>>)?(?=\s)|#{1,3}(?=\s)|-(?=[#\s]))"
+    r"|(?P<char>[\\_*~|`\[\]])",  # [ and ] too: no masked links such as [text](url)
+    re.IGNORECASE | re.MULTILINE,
+)
+_TRAILING = set(".,:;!?'\"*_~|`")
+INVITE_REMOVED = "[invite removed]"
+
+
 def piece_body(text: str) -> str:
-    """Generated text made safe to show: markdown is shown literally, not interpreted, so the
-    model cannot format headers, links or spoilers into the reply. (Pings are prevented
-    separately by ``AllowedMentions.none()`` on every message.)"""
-    return discord.utils.escape_markdown(text)
+    """Generated (or user-given) text made safe to post under the bot's name.
+
+    Markdown is shown literally, not interpreted, so the model cannot format headers, masked
+    links or spoilers into the reply. Links are wrapped as ``<url>`` so Discord shows them
+    without an embed, and left unescaped (a backslash inside a URL would break it); bare
+    ``www.`` hosts get ``https://`` so that the wrapped form is a link rather than literal
+    angle brackets. Discord invites are removed. (Pings are prevented separately by
+    ``AllowedMentions.none()`` on every message.)"""
+    return _LINK_OR_MARKDOWN.sub(_make_safe, text)
+
+
+def _make_safe(match: re.Match[str]) -> str:
+    found = match.group
+    if found("wrapped_invite") is not None:
+        return INVITE_REMOVED
+    if found("wrapped_url") is not None:
+        return match.group()
+    if found("marker") is not None:
+        return f"{found('lead')}\\{found('marker')}"
+    if found("char") is not None:
+        return f"\\{found('char')}"
+    link, trailing = _split_trailing(match.group())
+    if found("invite") is not None:
+        return INVITE_REMOVED + _escape_chars(trailing)
+    if found("www") is not None and len(link) > len("www."):
+        return f"<https://{link}>{_escape_chars(trailing)}"
+    if found("www") is not None:
+        return _escape_chars(match.group())  # "www." and punctuation only
+    scheme, rest = match.group().split("://", 1)
+    if len(link) > len(scheme) + len("://"):
+        return f"<{link}>{_escape_chars(trailing)}"
+    # A scheme with nothing to wrap ("https://."): Discord could still start a link there and
+    # run it on over what follows, so escape the colon (shown as ":", never a link).
+    return f"{scheme}\\://{_escape_chars(rest)}"
+
+
+def _split_trailing(candidate: str) -> tuple[str, str]:
+    """Split what looks like a link into the link and the punctuation that closes the sentence
+    around it: ``(see https://x.org/a_(b)).`` keeps ``a_(b)`` and leaves ``).``."""
+    end = len(candidate)
+    while end:
+        char = candidate[end - 1]
+        part = candidate[:end]
+        if (
+            char in _TRAILING
+            or (char == ")" and part.count("(") < part.count(")"))
+            or (char == "]" and part.count("[") < part.count("]"))
+            or (not char.isascii() and unicodedata.category(char).startswith("P"))
+        ):
+            end -= 1
+        else:
+            break
+    return candidate[:end], candidate[end:]
+
+
+def _escape_chars(text: str) -> str:
+    return re.sub(r"([\\_*~|`\[\]])", r"\\\1", text)
 
 
 def attribution_line(record: GenerationRecord) -> str:
@@ -78,7 +149,7 @@ def attribution_line(record: GenerationRecord) -> str:
 
 def piece_title(piece: Piece) -> str:
     """The bold first line of a result."""
-    return f"**{discord.utils.escape_markdown(piece.spec.title())}**"
+    return f"**{piece_body(piece.spec.title())}**"
 
 
 def render_final(piece: Piece, record: GenerationRecord) -> list[str]:
@@ -94,33 +165,52 @@ def render_final(piece: Piece, record: GenerationRecord) -> list[str]:
 
 
 def render_progress(title: str, text: str) -> str:
-    """A streaming snapshot: the newest text that fits one message, with a cursor."""
-    head = f"**{discord.utils.escape_markdown(title)}**\n"
+    """A streaming snapshot: the newest text that fits one message, with a cursor; made safe
+    like the final piece (``piece_body``)."""
+    head = f"**{piece_body(title)}**\n"
     body = piece_body(text)
     room = MESSAGE_LIMIT - len(head) - len(STREAMING_CURSOR) - 2
     if len(body) > room:
-        body = "…" + body[-(room - 1) :]
+        body = "…" + _newest_within(text, room - 1)
     return f"{head}{body}{STREAMING_CURSOR}"
+
+
+def _newest_within(text: str, limit: int) -> str:
+    """``piece_body`` of the longest end of ``text`` whose rendering fits ``limit``, starting at
+    a word where it can. The raw text is cut, never the rendered one: a cut through ``<url>``
+    would leave a bare, embedding link, and a cut after a backslash would unescape a mark."""
+    start = max(0, len(text) - limit)
+    while True:
+        if start and not text[start - 1].isspace():  # mid-word: start at the next word
+            space = re.search(r"\s", text[start:])
+            if space and space.end() < len(text) - start:
+                start += space.end()
+        rendered = piece_body(text[start:])
+        if len(rendered) <= limit:
+            return rendered
+        start += len(rendered) - limit
 
 
 def render_queue(title: str, position: int) -> str:
     """What a waiting user sees."""
     ahead = "you're next" if position == 1 else f"you're number {position} in the queue"
-    return f"**{discord.utils.escape_markdown(title)}**\n⏳ Waiting for the writer — {ahead}…"
+    return f"**{piece_body(title)}**\n⏳ Waiting for the writer — {ahead}…"
 
 
-_ESCAPED = re.compile(r"\\([\\*_~|`>#\-\[\]()])")
+_ESCAPED_OR_WRAPPED = re.compile(
+    r"<(?P<link>https?://[^\s<>]+)>|\\(?P<char>[\\*_~|`>#\-\[\]():])", re.IGNORECASE
+)
 MAX_LISTED_CHANNELS = 20
 
 
 def piece_text_of(content: str) -> str:
     """The piece inside one of Inkwell's own result messages: without the bold title line,
-    the attribution subtext and the escaping added by ``piece_body``."""
+    the attribution subtext, and the escaping and link wrapping added by ``piece_body``."""
     lines = content.split("\n")
     if lines and lines[0].startswith("**") and lines[0].endswith("**"):
         lines = lines[1:]
     lines = [line for line in lines if not line.startswith("-# ✍")]
-    return _ESCAPED.sub(r"\1", "\n".join(lines))
+    return _ESCAPED_OR_WRAPPED.sub(lambda m: m.group("link") or m.group("char"), "\n".join(lines))
 
 
 def channel_list(channel_ids: Iterable[int]) -> str:
