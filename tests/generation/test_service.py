@@ -13,6 +13,7 @@ from bot.generation.types import (
     GenerationRequest,
     SamplingParams,
 )
+from tests.generation.scripted_model import build_scripted_gpt2
 from tests.generation.stepping import StepCounter, until, write_every_token
 
 
@@ -163,10 +164,25 @@ async def test_overlong_prompt_is_refused_before_queueing(service):
         await service.generate(request(prompt="word " * 200))
 
 
-async def test_odd_unicode_and_mentions_round_trip(service):
+ODD_TEXT = "@everyone @here <@123> <@!123> <@&456> 🌧️ مطر \u200b 雨 \U0001f600\n"
+
+
+async def test_odd_unicode_and_mentions_round_trip(service, tmp_path):
     prompt = "@everyone <@123> 🌧️ مطر \u200b 雨 " + "\U0001f600"
     result = await service.generate(request(prompt=prompt, seed=2, max_new_tokens=16))
     assert "\ufffd" not in result.text
+    # The model itself writes them: multi-byte characters split over tokens never show half
+    # done, and the text comes back exactly (mentions untouched: pings are stopped on Discord).
+    prompt_tokens = len(service._loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    writer = build_scripted_gpt2(tmp_path / "scripted", ODD_TEXT, first_position=prompt_tokens)
+    scripted = await started_service(writer)
+    try:
+        length = len(scripted._loaded.tokenizer(ODD_TEXT)["input_ids"])
+        updates = [u async for u in scripted.stream(request(prompt, seed=2, max_new_tokens=length))]
+    finally:
+        await scripted.close()
+    assert updates[-1].result is not None and updates[-1].result.text == ODD_TEXT
+    assert all(ODD_TEXT.startswith(u.text) and "\ufffd" not in u.text for u in updates)
 
 
 async def test_chat_messages_fall_back_to_text_for_base_models(service):
