@@ -8,10 +8,19 @@ import re
 from typing import Literal
 
 import discord
+import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import EPHEMERAL, LOADING, MANAGE_GUILD, FakeDiscord, run_client
+from tests.fakediscord import (
+    EPHEMERAL,
+    LOADING,
+    MANAGE_GUILD,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    FakeDiscord,
+    run_client,
+)
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (pytest fixture)
 
 MENTIONS_NONE = discord.AllowedMentions.none()
@@ -366,3 +375,182 @@ async def test_late_callback_is_unknown_interaction(fake_discord: FakeDiscord) -
     assert h.responses()[0].response["code"] == 10062  # Unknown interaction
     assert any("NotFound" in repr(r.exc_info) for r in server.client_errors)
     assert (m := allowed.final_message()) is not None and m.content == "configured"
+
+
+# ---- channel permissions, threads, forbidden and deleted channels ---------------------------
+
+
+def members_client() -> discord.Client:
+    """A plain client that caches members, to ask it ``permissions_for`` about anyone."""
+    intents = discord.Intents.default()
+    intents.members = True
+    return discord.Client(intents=intents, guild_ready_timeout=0.05)
+
+
+def client_permissions(
+    client: discord.Client, server: FakeDiscord, channel_id: int, name: str
+) -> discord.Permissions:
+    guild = client.get_guild(server.guild.id)
+    assert guild is not None
+    channel = guild.get_channel_or_thread(channel_id)
+    member = guild.get_member(server.user(name).id)
+    assert channel is not None and member is not None
+    return channel.permissions_for(member)
+
+
+async def test_overwrites_and_threads_reach_the_client(fake_discord: FakeDiscord) -> None:  # noqa: F811
+    server = fake_discord
+    poets = await server.add_role("Poets")
+    await server.give_role("bob", poets)
+    private = await server.add_private_channel("poets-corner", allow=[poets, "alice"])
+    drafts = await server.add_thread(private, "drafts", owner="bob")
+    hidden = await server.add_private_channel("bot-free", allow=["alice"], bot=False)
+    unseen = await server.add_thread(hidden, "not for bots")
+    client = members_client()
+    async with run_client(client, server):
+        guild = client.get_guild(server.guild.id)
+        assert guild is not None
+        everyone = ("owner", "mod", "alice", "bob", "bot")
+        for channel in (private, drafts, hidden, server.channel):
+            for name in everyone:
+                # The client's maths on GUILD_CREATE data agrees with the fake's, bit for bit.
+                assert client_permissions(client, server, channel.id, name) == (
+                    server.permissions_in(channel, name)
+                ), (channel.name, name)
+        view = {n: client_permissions(client, server, private.id, n).view_channel for n in everyone}
+        assert view == {"owner": True, "mod": False, "alice": True, "bob": True, "bot": True}
+        thread = guild.get_thread(drafts.id)
+        assert thread is not None and thread.parent_id == private.id and thread.me is not None
+        assert guild.get_thread(unseen.id) is None  # Discord lists threads the bot can view
+        for name in everyone:
+            in_thread = client_permissions(client, server, drafts.id, name).view_channel
+            assert in_thread == view[name]
+
+        # At runtime: Bob loses the role, then @everyone may view after all.
+        await server.take_role("bob", poets)
+        await server.wait_for(
+            lambda: not client_permissions(client, server, private.id, "bob").view_channel
+        )
+        assert not client_permissions(client, server, drafts.id, "bob").view_channel
+        await server.set_overwrite(private, server.everyone, allow=VIEW_CHANNEL)
+        await server.wait_for(
+            lambda: client_permissions(client, server, drafts.id, "mod").view_channel
+        )
+        assert client_permissions(client, server, drafts.id, "bob").view_channel
+
+        # A thread made at runtime, then archived: gone from the cache, still fetchable.
+        notes = await server.add_thread(server.channel, "notes", private=True)
+        await server.wait_for(lambda: guild.get_thread(notes.id) is not None)
+        assert guild.get_thread(notes.id).type is discord.ChannelType.private_thread  # type: ignore[union-attr]
+        await server.archive_thread(notes)
+        await server.wait_for(lambda: guild.get_thread(notes.id) is None)
+        fetched = await guild.fetch_channel(notes.id)
+        assert isinstance(fetched, discord.Thread) and fetched.archived
+        assert fetched.parent_id == server.channel.id
+    assert server.unhandled == []
+
+
+async def test_interactions_carry_channel_permissions(fake_discord: FakeDiscord) -> None:  # noqa: F811
+    server = fake_discord
+    poets = await server.add_role("Poets")
+    await server.give_role("bob", poets)
+    private = await server.add_private_channel("poets-corner", allow=[poets])
+    drafts = await server.add_thread(private, "drafts")
+    seen: list[discord.Interaction] = []
+    bot = new_bot(server)
+
+    @bot.tree.command(description="Can I see the poets' corner?")
+    async def corner(interaction: discord.Interaction) -> None:
+        seen.append(interaction)
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        target = interaction.guild.get_channel(private.id)
+        assert target is not None
+        visible = target.permissions_for(interaction.user).view_channel
+        again = discord.ui.Button[discord.ui.View](label="again", custom_id="again")
+        again.callback = corner.callback  # type: ignore[assignment]
+        view = discord.ui.View()
+        view.add_item(again)
+        await interaction.response.send_message(f"corner visible: {visible}", view=view)
+
+    async with run_client(bot, server):
+        in_private = await server.slash("corner", user="bob", channel=private)
+        in_thread = await server.slash("corner", user="bob", channel=drafts)
+        outside = await server.slash("corner", user="alice")
+        await server.wait_for(lambda: len(seen) == 3)
+        await in_thread.wait_callback()
+        message = in_thread.final_message()
+        assert message is not None and message.channel_id == drafts.id
+        click = await server.click(message, "again", user="bob")
+        await click.wait_callback()
+        for handle in (in_private, outside):
+            await handle.wait_callback()
+    by_private, by_thread, by_alice, by_click = seen
+    assert by_click.channel == by_thread.channel and by_click.permissions == by_thread.permissions
+    assert by_private.permissions == server.permissions_in(private, "bob")
+    assert by_private.permissions.view_channel and by_private.permissions.send_messages
+    assert by_private.app_permissions == server.permissions_in(private, "bot")
+    assert by_private.channel is not None and by_private.channel.id == private.id
+    assert isinstance(by_thread.channel, discord.Thread)
+    assert by_thread.channel.parent_id == private.id
+    assert by_thread.permissions == server.permissions_in(drafts, "bob")
+    assert by_thread.permissions.send_messages_in_threads
+    # What the client computes from its cache matches what Discord sent.
+    assert isinstance(by_thread.user, discord.Member)
+    assert by_thread.channel.permissions_for(by_thread.user) == by_thread.permissions
+    assert by_alice.permissions.view_channel  # in #general
+    assert [m.content for m in (in_private.final_message(), outside.final_message())] == [  # type: ignore[union-attr]
+        "corner visible: True",
+        "corner visible: False",
+    ]
+    channel_payload = click.payload["channel"]
+    assert click.payload["channel_id"] == str(drafts.id) and channel_payload["type"] == 11
+    assert channel_payload["parent_id"] == str(private.id)
+    overwrites = in_private.payload["channel"]["permission_overwrites"]
+    assert {"id": str(server.guild.id), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)} in (
+        overwrites
+    )
+    # Alice cannot see the corner, so Discord would never send her command from there.
+    with pytest.raises(ValueError, match="cannot view"):
+        await server.slash("corner", user="alice", channel=private)
+    assert server.unhandled == []
+
+
+async def test_forbidden_and_deleted_channels(fake_discord: FakeDiscord) -> None:  # noqa: F811
+    server = fake_discord
+    staff = await server.add_private_channel("staff", allow=["mod"], bot=False)
+    announcements = await server.add_channel("announcements")
+    await server.set_overwrite(announcements, server.everyone, deny=SEND_MESSAGES)
+    questions = await server.add_thread(announcements, "questions")
+    old = await server.add_channel("old")
+    old_thread = await server.add_thread(old, "old thread")
+    bot = new_bot(server)
+    async with run_client(bot, server):
+        hidden = bot.get_channel(staff.id)
+        readonly = bot.get_channel(announcements.id)
+        gone = bot.get_channel(old.id)
+        assert isinstance(hidden, discord.TextChannel) and isinstance(readonly, discord.TextChannel)
+        assert isinstance(gone, discord.TextChannel)
+        with pytest.raises(discord.Forbidden) as no_access:
+            await hidden.send("psst")
+        with pytest.raises(discord.Forbidden) as no_send:
+            await readonly.send("hello")
+        with pytest.raises(discord.Forbidden):
+            await bot.fetch_channel(staff.id)
+        # Send Messages in Threads, not Send Messages, is what a thread needs.
+        thread = bot.get_channel(questions.id)
+        assert isinstance(thread, discord.Thread)
+        await thread.send("ask away")
+        await server.delete_channel(old)
+        await server.wait_for(lambda: bot.get_channel(old.id) is None)
+        assert bot.get_channel(old_thread.id) is None  # its threads went with it
+        with pytest.raises(discord.NotFound) as deleted:
+            await gone.send("anyone?")
+        with pytest.raises(discord.NotFound):
+            await bot.get_partial_messageable(old_thread.id).send("anyone?")
+    assert (no_access.value.status, no_access.value.code) == (403, 50001)
+    assert no_access.value.text == "Missing Access"
+    assert (no_send.value.code, no_send.value.text) == (50013, "Missing Permissions")
+    assert (deleted.value.status, deleted.value.code) == (404, 10003)
+    assert deleted.value.text == "Unknown Channel"
+    assert [m.content for m in server.store.in_channel(questions.id)] == ["ask away"]
+    assert server.store.in_channel(staff.id) == []

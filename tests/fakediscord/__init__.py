@@ -11,6 +11,11 @@ Usage::
         assert h.callback().json["type"] == 5 and h.callback_delay < 3
         assert h.final_message().content == "pong 3"
         assert fake_discord.unhandled == []
+
+Who sees what (see :mod:`.channels`): ``add_role``/``give_role``, ``add_private_channel``
+(permission overwrites), ``add_thread``, ``delete_channel``; interactions then carry the
+member's and the bot's permissions in their channel, and REST answers 403 / 404 like Discord.
+For code that calls ``asyncio.run`` itself, see :func:`.threaded.serve_in_thread`.
 """
 
 from .client import run_client
@@ -19,9 +24,14 @@ from .messages import EPHEMERAL, LOADING, StoredMessage
 from .models import (
     ADMINISTRATOR,
     MANAGE_GUILD,
+    MANAGE_THREADS,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
     FakeChannel,
     FakeGuild,
     FakeMember,
+    FakeOverwrite,
     FakeRole,
     FakeUser,
     SnowflakeFactory,
@@ -36,10 +46,15 @@ __all__ = [
     "EPHEMERAL",
     "LOADING",
     "MANAGE_GUILD",
+    "MANAGE_THREADS",
+    "SEND_MESSAGES",
+    "SEND_MESSAGES_IN_THREADS",
+    "VIEW_CHANNEL",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
     "FakeMember",
+    "FakeOverwrite",
     "FakeRole",
     "FakeUser",
     "InteractionHandle",

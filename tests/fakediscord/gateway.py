@@ -75,14 +75,19 @@ class Gateway:
     def live_sessions(self) -> list[GatewaySession]:
         return [s for s in self.sessions.values() if s.connected]
 
-    async def dispatch(self, event: str, data: Any) -> int:
+    async def dispatch(self, event: str, data: Any, *, intents: int | None = None) -> int:
         """Send a DISPATCH to every known session; disconnected ones get it on RESUME.
 
-        Returns how many sessions it was queued for (0 means no bot is connected).
+        With ``intents``, only sessions that identified with one of those intent bits get it
+        (as Discord filters GUILD_MEMBER_UPDATE, CHANNEL_UPDATE...). Returns how many sessions
+        it was queued for (0 means no bot is connected).
         """
+        sent = 0
         for session in list(self.sessions.values()):
-            await self._send_dispatch(session, event, data)
-        return len(self.sessions)
+            if intents is None or session.intents & intents:
+                await self._send_dispatch(session, event, data)
+                sent += 1
+        return sent
 
     async def send_to(self, session: GatewaySession, event: str, data: Any) -> None:
         """DISPATCH to one session (used for intent-filtered events)."""
@@ -162,7 +167,7 @@ class Gateway:
             session, "READY", ready_payload(world, session.session_id, str(self.server.gateway_url))
         )
         for guild in world.guilds:
-            await self._send_dispatch(session, "GUILD_CREATE", guild_payload(guild))
+            await self._send_dispatch(session, "GUILD_CREATE", guild_payload(guild, world.bot.id))
         return session
 
     async def _resume(

@@ -99,7 +99,9 @@ class InteractionMixin:
         resolved_user = self.user(user) if not isinstance(user, FakeUser) else user
         if channel is not None:
             found = self.find_channel(channel.id)
-            guild = found[1] if found else guild
+            if found is None:
+                raise LookupError(f"channel {channel.name!r} ({channel.id}) does not exist")
+            guild = found[1]
         else:
             guild = guild or self.world.guild
             channel = next(c for c in guild.channels if c.type == 0)
@@ -132,14 +134,20 @@ class InteractionMixin:
             member = guild.member(user.id)
             if member is None:
                 raise ValueError(f"{user.username} is not a member of {guild.name}")
-            perms = guild.permissions_for(user.id)
+            if not guild.can_view(channel, user.id):
+                raise ValueError(
+                    f"{user.username} cannot view #{channel.name}: Discord would not let them "
+                    "use a command or a component there"
+                )
+            # Like Discord: the member's and the bot's permissions *in this channel*.
+            perms = guild.channel_permissions(channel, user.id)
             payload.update(
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": guild.locale, "features": []},
                 guild_locale=guild.locale,
-                member=member_payload(guild, member, with_permissions=True),
+                member=member_payload(guild, member, with_permissions=True, channel=channel),
                 channel=channel_payload(channel, permissions=perms),
-                app_permissions=str(guild.permissions_for(self.world.bot.id)),
+                app_permissions=str(guild.channel_permissions(channel, self.world.bot.id)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,  # GUILD
             )
@@ -204,7 +212,7 @@ class InteractionMixin:
         who, guild, channel = self._ctx(user, guild, channel)
         root, path = split_path(name, subcommand)
         data, cmd = self._command_data(root, 1, guild)
-        builder = OptionBuilder(guild, self.make_attachment, who.id)
+        builder = OptionBuilder(guild, self.make_attachment, who.id, channel)
         data["options"] = builder.build(path, options or {}, leaf_schema(cmd, path), _focused)
         if builder.resolved and _focused is None:
             data["resolved"] = builder.resolved  # Discord sends no resolved data to autocomplete
@@ -282,7 +290,7 @@ class InteractionMixin:
         who, guild, channel = self._ctx(user, guild, channel)
         target_user = self.user(target) if isinstance(target, str) else target
         data, _ = self._command_data(name, 2, guild)
-        builder = OptionBuilder(guild, self.make_attachment, who.id)
+        builder = OptionBuilder(guild, self.make_attachment, who.id, channel)
         data.update(target_id=builder._resolve_user(target_user), resolved=builder.resolved)
         return await self._dispatch_interaction(2, data, who, guild, channel)
 

@@ -19,6 +19,26 @@ DISCORD_EPOCH_MS = 1420070400000
 ADMINISTRATOR = discord.Permissions(administrator=True).value
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 ALL_PERMISSIONS = discord.Permissions.all().value
+VIEW_CHANNEL = discord.Permissions(view_channel=True).value
+SEND_MESSAGES = discord.Permissions(send_messages=True).value
+SEND_MESSAGES_IN_THREADS = discord.Permissions(send_messages_in_threads=True).value
+READ_MESSAGE_HISTORY = discord.Permissions(read_message_history=True).value
+ATTACH_FILES = discord.Permissions(attach_files=True).value
+ADD_REACTIONS = discord.Permissions(add_reactions=True).value
+MANAGE_THREADS = discord.Permissions(manage_threads=True).value
+# Lost without SEND_MESSAGES (SEND_MESSAGES_IN_THREADS in a thread), and everything
+# channel-specific lost without VIEW_CHANNEL: Discord's implicit permissions.
+_NEEDS_SEND = discord.Permissions(
+    send_tts_messages=True, mention_everyone=True, embed_links=True, attach_files=True
+).value
+_CHANNEL_ONLY = discord.Permissions.all_channel().value
+_VOICE = discord.Permissions.voice().value
+
+# Channel types
+TEXT, DM, NEWS, PUBLIC_THREAD, PRIVATE_THREAD = 0, 1, 5, 11, 12
+THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
+# Overwrite target types
+ROLE_OVERWRITE, MEMBER_OVERWRITE = 0, 1
 # What a fresh Discord server grants @everyone in practice (enough to run slash commands).
 EVERYONE_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -70,15 +90,40 @@ class FakeRole:
 
 
 @dataclass
+class FakeOverwrite:
+    """A channel permission overwrite: ``type`` 0 targets a role (``id`` of the guild for
+    @everyone), 1 a member."""
+
+    id: int
+    type: int = ROLE_OVERWRITE
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass
 class FakeChannel:
     id: int
     name: str
     guild_id: int | None = None
-    type: int = 0  # 0 = GUILD_TEXT, 1 = DM
+    type: int = TEXT  # 0 = GUILD_TEXT, 1 = DM, 11/12 = public/private thread
     position: int = 0
     topic: str | None = None
     nsfw: bool = False
     recipient: FakeUser | None = None  # DM channels only
+    overwrites: list[FakeOverwrite] = field(default_factory=list)  # not for threads
+    # Threads only: the channel they were started in, who started them, who has joined.
+    parent_id: int | None = None
+    owner_id: int | None = None
+    member_ids: list[int] = field(default_factory=list)
+    archived: bool = False
+    locked: bool = False
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    def overwrite_for(self, target_id: int) -> FakeOverwrite | None:
+        return next((o for o in self.overwrites if o.id == target_id), None)
 
 
 @dataclass
@@ -97,12 +142,14 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: list[FakeMember] = field(default_factory=list)
     locale: str = "en-US"
+    threads: list[FakeChannel] = field(default_factory=list)  # active and archived
 
     def member(self, user_id: int) -> FakeMember | None:
         return next((m for m in self.members if m.user.id == user_id), None)
 
     def channel(self, channel_id: int) -> FakeChannel | None:
-        return next((c for c in self.channels if c.id == channel_id), None)
+        """A channel or a thread of this guild."""
+        return next((c for c in [*self.channels, *self.threads] if c.id == channel_id), None)
 
     def role(self, role_id: int) -> FakeRole | None:
         return next((r for r in self.roles if r.id == role_id), None)
@@ -120,6 +167,61 @@ class FakeGuild:
                 if role is not None:
                     value |= role.permissions
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def channel_permissions(self, channel: FakeChannel, user_id: int) -> int:
+        """A member's permissions in a channel or thread, with its overwrites.
+
+        The same maths as discord.py's ``permissions_for`` (Discord's documented algorithm:
+        @everyone overwrite, then all the member's role overwrites, then the member's own;
+        implicit denials without View Channel / Send Messages), so a test can compare what
+        the fake sends with what the client computes. A thread uses its parent's overwrites.
+        """
+        thread = channel if channel.is_thread else None
+        if thread is not None:
+            parent = self.channel(thread.parent_id or 0)
+            if parent is None:
+                return 0
+            channel = parent
+        value = self._overwritten(channel, user_id)
+        send = SEND_MESSAGES_IN_THREADS if thread is not None else SEND_MESSAGES
+        if not value & send:
+            value &= ~_NEEDS_SEND
+        if not value & VIEW_CHANNEL:
+            value &= ~_CHANNEL_ONLY
+        if thread is None:
+            value &= ~_VOICE  # discord.py drops voice permissions in text channels
+        return value
+
+    def _overwritten(self, channel: FakeChannel, user_id: int) -> int:
+        value = self.permissions_for(user_id)
+        if value & ADMINISTRATOR:  # the owner too: permissions_for gives them everything
+            return ALL_PERMISSIONS
+        member = self.member(user_id)
+        role_ids = set(member.role_ids) if member else set()
+        everyone = channel.overwrite_for(self.id)
+        if everyone is not None and everyone.type == ROLE_OVERWRITE:
+            value = (value & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for ow in channel.overwrites:
+            if ow.type == ROLE_OVERWRITE and ow.id in role_ids:
+                allow, deny = allow | ow.allow, deny | ow.deny
+        value = (value & ~deny) | allow
+        own = next(
+            (o for o in channel.overwrites if o.type == MEMBER_OVERWRITE and o.id == user_id), None
+        )
+        if own is not None:
+            value = (value & ~own.deny) | own.allow
+        return value
+
+    def can_view(self, channel: FakeChannel, user_id: int) -> bool:
+        """Whether Discord shows ``channel`` to the member: View Channel there (a thread's
+        parent) and, for a private thread, having joined it or Manage Threads."""
+        perms = self.channel_permissions(channel, user_id)
+        if not perms & VIEW_CHANNEL:
+            return False
+        if channel.type == PRIVATE_THREAD:
+            return user_id in channel.member_ids or bool(perms & MANAGE_THREADS)
+        return True
 
 
 class CommandRegistry:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser
-from .payloads import member_payload, role_payload, user_payload
+from .payloads import channel_payload, member_payload, role_payload, user_payload
 
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = (
     3,
@@ -72,11 +72,16 @@ def leaf_schema(command: dict[str, Any] | None, path: list[str]) -> list[dict[st
 
 class OptionBuilder:
     def __init__(
-        self, guild: FakeGuild | None, make_attachment: AttachmentMaker, invoker_id: int = 0
+        self,
+        guild: FakeGuild | None,
+        make_attachment: AttachmentMaker,
+        invoker_id: int = 0,
+        channel: FakeChannel | None = None,
     ) -> None:
         self.guild = guild
         self.make_attachment = make_attachment
         self.invoker_id = invoker_id  # resolved channels carry the invoker's permissions
+        self.channel = channel  # resolved members carry their permissions in this channel
         self.resolved: Resolved = {}
 
     def build(
@@ -127,15 +132,10 @@ class OptionBuilder:
             self.resolved.setdefault("roles", {})[str(value.id)] = role_payload(value)
             return str(value.id)
         if kind == CHANNEL and isinstance(value, FakeChannel):
-            self.resolved.setdefault("channels", {})[str(value.id)] = {
-                "id": str(value.id),
-                "type": value.type,
-                "name": value.name,
-                "permissions": str(
-                    self.guild.permissions_for(self.invoker_id) if self.guild else 0
-                ),
-                **({"guild_id": str(value.guild_id)} if value.guild_id else {}),
-            }
+            perms = self.guild.channel_permissions(value, self.invoker_id) if self.guild else 0
+            self.resolved.setdefault("channels", {})[str(value.id)] = channel_payload(
+                value, permissions=perms
+            )
             return str(value.id)
         if kind == ATTACHMENT and isinstance(value, tuple):
             att = self.make_attachment(value)
@@ -148,6 +148,8 @@ class OptionBuilder:
         member = self.guild.member(user.id) if self.guild else None
         if self.guild is not None and member is not None:
             # Resolved members omit "user" and carry their permissions, like Discord.
-            data = member_payload(self.guild, member, with_user=False, with_permissions=True)
+            data = member_payload(
+                self.guild, member, with_user=False, with_permissions=True, channel=self.channel
+            )
             self.resolved.setdefault("members", {})[str(user.id)] = data
         return str(user.id)

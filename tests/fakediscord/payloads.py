@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, World
+from .models import (
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeOverwrite,
+    FakeRole,
+    FakeUser,
+    World,
+)
 
 JOINED_AT = "2024-01-01T00:00:00+00:00"
 
@@ -46,7 +54,12 @@ def role_payload(role: FakeRole) -> dict[str, Any]:
 
 
 def member_payload(
-    guild: FakeGuild, member: FakeMember, *, with_user: bool = True, with_permissions: bool = False
+    guild: FakeGuild,
+    member: FakeMember,
+    *,
+    with_user: bool = True,
+    with_permissions: bool = False,
+    channel: FakeChannel | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "roles": [str(r) for r in member.role_ids],
@@ -63,15 +76,43 @@ def member_payload(
     if with_user:
         out["user"] = user_payload(member.user)
     if with_permissions:
-        # Interaction payloads carry the member's resolved permissions as a string.
-        out["permissions"] = str(guild.permissions_for(member.user.id))
+        # Interaction payloads carry the member's permissions in the interaction's channel,
+        # overwrites included, as a string.
+        value = (
+            guild.channel_permissions(channel, member.user.id)
+            if channel is not None
+            else guild.permissions_for(member.user.id)
+        )
+        out["permissions"] = str(value)
     return out
 
 
-def channel_payload(channel: FakeChannel, *, permissions: int | None = None) -> dict[str, Any]:
+def overwrite_payload(overwrite: FakeOverwrite) -> dict[str, Any]:
+    return {
+        "id": str(overwrite.id),
+        "type": overwrite.type,
+        "allow": str(overwrite.allow),
+        "deny": str(overwrite.deny),
+    }
+
+
+def channel_payload(
+    channel: FakeChannel, *, permissions: int | None = None, bot_id: int | None = None
+) -> dict[str, Any]:
+    """A channel or thread object; ``bot_id`` adds a thread's ``member`` (the bot's own thread
+    membership) when the bot has joined it, as GUILD_CREATE and THREAD_CREATE do."""
     out: dict[str, Any] = {"id": str(channel.id), "type": channel.type, "last_message_id": None}
     if channel.type == 1:
         out["recipients"] = [user_payload(channel.recipient)] if channel.recipient else []
+    elif channel.is_thread:
+        out.update(_thread_fields(channel))
+        if bot_id is not None and bot_id in channel.member_ids:
+            out["member"] = {
+                "id": str(channel.id),
+                "user_id": str(bot_id),
+                "join_timestamp": JOINED_AT,
+                "flags": 0,
+            }
     else:
         out.update(
             guild_id=str(channel.guild_id),
@@ -79,8 +120,8 @@ def channel_payload(channel: FakeChannel, *, permissions: int | None = None) -> 
             position=channel.position,
             topic=channel.topic,
             nsfw=channel.nsfw,
-            parent_id=None,
-            permission_overwrites=[],
+            parent_id=None,  # the category; the fake has none
+            permission_overwrites=[overwrite_payload(o) for o in channel.overwrites],
             rate_limit_per_user=0,
         )
     if permissions is not None:
@@ -88,12 +129,39 @@ def channel_payload(channel: FakeChannel, *, permissions: int | None = None) -> 
     return out
 
 
-def guild_payload(guild: FakeGuild) -> dict[str, Any]:
+def _thread_fields(thread: FakeChannel) -> dict[str, Any]:
+    return {
+        "guild_id": str(thread.guild_id),
+        "parent_id": str(thread.parent_id),
+        "owner_id": str(thread.owner_id),
+        "name": thread.name,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "total_message_sent": 0,
+        "member_count": min(len(thread.member_ids), 50),  # Discord stops counting at 50
+        "flags": 0,
+        "applied_tags": [],
+        "thread_metadata": {
+            "archived": thread.archived,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": JOINED_AT,
+            "locked": thread.locked,
+            "invitable": True,
+            "create_timestamp": JOINED_AT,
+        },
+    }
+
+
+def guild_payload(guild: FakeGuild, bot_id: int | None = None) -> dict[str, Any]:
     """A full GUILD_CREATE payload.
 
     ``member_count`` equals the number of members sent, so discord.py considers the guild
-    chunked and does not wait for GUILD_MEMBERS_CHUNK before ``on_ready``.
+    chunked and does not wait for GUILD_MEMBERS_CHUNK before ``on_ready``. ``threads`` holds
+    the active threads the bot (``bot_id``) can view, like Discord; archived ones are left out.
     """
+    threads = [
+        t for t in guild.threads if not t.archived and (bot_id is None or guild.can_view(t, bot_id))
+    ]
     return {
         "id": str(guild.id),
         "name": guild.name,
@@ -114,7 +182,7 @@ def guild_payload(guild: FakeGuild) -> dict[str, Any]:
         "emojis": [],
         "stickers": [],
         "channels": [channel_payload(c) for c in guild.channels],
-        "threads": [],
+        "threads": [channel_payload(t, bot_id=bot_id) for t in threads],
         "members": [member_payload(guild, m) for m in guild.members],
         "member_count": len(guild.members),
         "presences": [],

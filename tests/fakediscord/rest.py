@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .models import (
+    ADD_REACTIONS,
+    ATTACH_FILES,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+)
 from .payloads import (
     app_info_payload,
     channel_payload,
@@ -45,6 +52,15 @@ class ApiError(Exception):
 
 def unknown(what: str, code: int) -> ApiError:
     return ApiError(404, f"Unknown {what}", code)
+
+
+# Discord's answers when the bot may not see a channel, or may see it but not do the thing.
+def missing_access() -> ApiError:
+    return ApiError(403, "Missing Access", 50001)
+
+
+def missing_permissions() -> ApiError:
+    return ApiError(403, "Missing Permissions", 50013)
 
 
 class Router:
@@ -84,15 +100,15 @@ class RestApi:
         add("GET", "/guilds/{guild_id}", self.get_guild)
         add("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member)
         add("GET", "/channels/{channel_id}", self.get_channel)
-        add("POST", "/channels/{channel_id}/typing", self.no_content)
+        add("POST", "/channels/{channel_id}/typing", self.typing)
         add("GET", "/channels/{channel_id}/messages", self.history)
         add("POST", "/channels/{channel_id}/messages", self.create_message)
         add("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message)
         add("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message)
         add("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message)
         reaction = "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}"
-        add("PUT", reaction + "/@me", self.no_content)
-        add("DELETE", reaction + "/@me", self.no_content)
+        add("PUT", reaction + "/@me", self.react)
+        add("DELETE", reaction + "/@me", self.unreact)
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -138,14 +154,26 @@ class RestApi:
             raise unknown("Channel", 10003)
         return found
 
+    def allowed_channel(
+        self, channel_id: str, needed: int = 0
+    ) -> tuple[FakeChannel, FakeGuild | None]:
+        """The channel, if the bot may see it (403 50001) and holds ``needed`` there (403 50013);
+        404 Unknown Channel if it does not exist (or was deleted). DMs need nothing."""
+        channel, guild = self.channel(channel_id)
+        if guild is None:
+            return channel, guild
+        bot_id = self.server.world.bot.id
+        if not guild.can_view(channel, bot_id):
+            raise missing_access()
+        if guild.channel_permissions(channel, bot_id) & needed != needed:
+            raise missing_permissions()
+        return channel, guild
+
     def message(self, params: Params) -> StoredMessage:
         msg = self.server.store.get(int(params["message_id"]))
         if msg is None or msg.channel_id != int(params["channel_id"]):
             raise unknown("Message", 10008)
         return msg
-
-    async def no_content(self, req: RecordedRequest, params: Params) -> Result:
-        return 204, None
 
     # ---- users / application ----------------------------------------------------------------
 
@@ -223,11 +251,20 @@ class RestApi:
         return 200, member_payload(guild, member)
 
     async def get_channel(self, req: RecordedRequest, params: Params) -> Result:
-        channel, _ = self.channel(params["channel_id"])
-        return 200, channel_payload(channel)
+        channel, _ = self.allowed_channel(params["channel_id"])
+        return 200, channel_payload(channel, bot_id=self.server.world.bot.id)
+
+    async def typing(self, req: RecordedRequest, params: Params) -> Result:
+        self.allowed_channel(params["channel_id"], self._send_permission(params))
+        return 204, None
 
     async def history(self, req: RecordedRequest, params: Params) -> Result:
-        self.channel(params["channel_id"])
+        channel, guild = self.allowed_channel(params["channel_id"])
+        bot_id = self.server.world.bot.id
+        if guild is not None and not guild.channel_permissions(channel, bot_id) & (
+            READ_MESSAGE_HISTORY
+        ):
+            return 200, []  # Discord returns no messages rather than an error
         msgs = [
             m for m in self.server.store.in_channel(int(params["channel_id"])) if not m.ephemeral
         ]
@@ -238,9 +275,19 @@ class RestApi:
         msgs.sort(key=lambda m: m.id, reverse=True)  # newest first, like Discord
         return 200, [m.payload for m in msgs[: int(req.query.get("limit", 50))]]
 
+    def _send_permission(self, params: Params) -> int:
+        found = self.server.find_channel(int(params["channel_id"]))
+        thread = found is not None and found[0].is_thread
+        return SEND_MESSAGES_IN_THREADS if thread else SEND_MESSAGES
+
     async def create_message(self, req: RecordedRequest, params: Params) -> Result:
-        channel, guild = self.channel(params["channel_id"])
         body = req.json or {}
+        needed = self._send_permission(params)
+        if req.files:
+            needed |= ATTACH_FILES
+        if body.get("message_reference"):
+            needed |= READ_MESSAGE_HISTORY  # a reply must be able to read what it replies to
+        channel, guild = self.allowed_channel(params["channel_id"], needed)
         msg = self.server.store.create(
             channel_id=channel.id,
             guild=guild,
@@ -252,17 +299,29 @@ class RestApi:
         return 200, msg.payload
 
     async def get_message(self, req: RecordedRequest, params: Params) -> Result:
+        self.allowed_channel(params["channel_id"], READ_MESSAGE_HISTORY)
         return 200, self.message(params).payload
 
     async def edit_message(self, req: RecordedRequest, params: Params) -> Result:
+        _, guild = self.allowed_channel(params["channel_id"])
         msg = self.message(params)
-        _, guild = self.channel(params["channel_id"])
         self.server.store.edit(msg, req.json or {}, req.files, guild)
         await self.server.echo("MESSAGE_UPDATE", msg)
         return 200, msg.payload
 
     async def delete_message(self, req: RecordedRequest, params: Params) -> Result:
+        self.allowed_channel(params["channel_id"])
         msg = self.message(params)
         msg.deleted = True
         await self.server.echo("MESSAGE_DELETE", msg)
+        return 204, None
+
+    async def react(self, req: RecordedRequest, params: Params) -> Result:
+        self.allowed_channel(params["channel_id"], READ_MESSAGE_HISTORY | ADD_REACTIONS)
+        self.message(params)
+        return 204, None
+
+    async def unreact(self, req: RecordedRequest, params: Params) -> Result:
+        self.allowed_channel(params["channel_id"], READ_MESSAGE_HISTORY)
+        self.message(params)
         return 204, None

@@ -13,6 +13,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from .channels import ChannelMixin
 from .gateway import Gateway, GatewaySession
 from .interactions import InteractionHandle, InteractionMixin
 from .messages import MessageStore, StoredMessage
@@ -35,7 +36,7 @@ from .rest_interactions import InteractionRoutes
 GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
 
 
-class FakeDiscord(InteractionMixin):
+class FakeDiscord(InteractionMixin, ChannelMixin):
     """A fake Discord for the real discord.py client.
 
     Use ``async with FakeDiscord() as server:`` (starts, patches discord.py's endpoints, and
@@ -248,7 +249,11 @@ class FakeDiscord(InteractionMixin):
         if not self.echo_message_events or msg.ephemeral:
             return
         found = self.find_channel(msg.channel_id)
-        guild = found[1] if found else None
+        if found is None:
+            return  # the channel was deleted
+        channel, guild = found
+        if guild is not None and not guild.can_view(channel, self.world.bot.id):
+            return  # no message events from channels the bot cannot see
         data: dict[str, Any] = dict(msg.payload)
         if event == "MESSAGE_DELETE":
             data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
