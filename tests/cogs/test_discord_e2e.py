@@ -340,3 +340,44 @@ async def test_a_failure_after_the_piece_is_shown_never_deletes_it(tmp_path, fak
     apology = handle.followups()[-1]
     assert apology.flags & EPHEMERAL and "Sorry" in apology.content
     assert fake_discord.client_errors  # the failure was logged for the operators
+
+
+async def test_mentions_the_model_writes_ping_nobody_on_the_wire(tmp_path, fake_discord):
+    """The model itself writes every kind of ping (and the prompt holds them too): every
+    message body the bot sends or edits forbids all pings, and Discord pinged nobody."""
+    from tests.cogs.conftest import build_stack
+    from tests.generation.scripted_model import build_scripted_gpt2
+
+    pings = ("@everyone", "@here", "<@123>", "<@!123>", "<@&456>")
+    writer = build_scripted_gpt2(tmp_path / "pinger", " ".join(pings) + "\n")
+    async with (
+        build_stack(writer, tmp_path, fake_discord) as stack,
+        bot_client(stack) as bot,
+    ):
+        await synced(bot)
+        handle = await fake_discord.slash(
+            "generate", {"prompt": "Say " + " ".join(pings), "seed": 1}, user="alice"
+        )
+        messages = await finished(handle, fake_discord)
+    written = "\n".join(m.content for m in messages).split("\n", 1)[1]  # below the title
+    assert all(ping in written for ping in pings), written
+    bodies = [body for r in fake_discord.requests if (body := _message_body(r)) is not None]
+    assert len(bodies) >= 2  # the streamed edits and the final piece, at least
+    for body in bodies:
+        allowed = body.get("allowed_mentions")
+        assert allowed is not None, body
+        assert allowed.get("parse") == [], allowed
+        assert not allowed.get("users") and not allowed.get("roles"), allowed
+        assert not allowed.get("replied_user"), allowed
+    for message in messages:
+        assert not message.payload["mention_everyone"]
+        assert message.payload["mentions"] == [] and message.payload["mention_roles"] == []
+
+
+def _message_body(request):
+    """The message a request sends or edits (an interaction callback carries it in ``data``),
+    or None for requests that write no message text."""
+    if request.method not in {"POST", "PATCH"} or not isinstance(request.json, dict):
+        return None
+    body = request.json.get("data") if request.path.endswith("/callback") else request.json
+    return body if isinstance(body, dict) and "content" in body else None
