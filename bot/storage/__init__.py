@@ -30,6 +30,7 @@ from bot.storage.models import (
     SavedPrompt,
 )
 from bot.storage.prompts import PromptRepository
+from bot.storage.timers import Timer, TimerRepository
 from bot.storage.users import UserDataRepository
 from bot.storage.validation import (
     MAX_GENERATION_CHARS,
@@ -64,6 +65,8 @@ __all__ = [
     "PromptRepository",
     "SavedPrompt",
     "StorageError",
+    "Timer",
+    "TimerRepository",
     "TooLong",
     "UserDataRepository",
     "default_database_path",

@@ -19,6 +19,7 @@ from bot.storage.guild_settings import GuildSettingsRepository
 from bot.storage.migrate import apply_migrations, discover
 from bot.storage.models import utc_now
 from bot.storage.prompts import PromptRepository
+from bot.storage.timers import TimerRepository
 from bot.storage.users import UserDataRepository
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Database:
         self._prompts = PromptRepository(self._executor, clock)
         self._guild_settings = GuildSettingsRepository(self._executor, clock)
         self._users = UserDataRepository(self._executor, clock)
+        self._timers = TimerRepository(self._executor, clock)
 
     @classmethod
     async def open(
@@ -79,7 +81,13 @@ class Database:
             raise
         if before != after:
             log.info("database %s upgraded from version %d to %d", path, before, after)
-        return cls(conn, path, clock)
+        database = cls(conn, path, clock)
+        try:
+            await database.guild_settings.load()
+        except BaseException:
+            await database.close()
+            raise
+        return database
 
     async def close(self) -> None:
         """Close the connection (idempotent). Waits for any running transaction."""
@@ -143,3 +151,8 @@ class Database:
     def users(self) -> UserDataRepository:
         """Export and erasure of a user's data."""
         return self._users
+
+    @property
+    def timers(self) -> TimerRepository:
+        """What the clock fires."""
+        return self._timers

@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.storage.errors import NotFound
 from bot.storage.executor import Executor
 from bot.storage.models import (
     GenerationRecord,
@@ -39,6 +38,8 @@ GENERATION_COLUMNS = (
     "text",
     "parent_id",
     "created_at",
+    "prompt_author_id",
+    "prompt_redacted",
 )
 
 
@@ -65,6 +66,8 @@ def generation_from_row(row: sqlite3.Row) -> GenerationRecord:
         text=row["text"],
         parent_id=row["parent_id"],
         created_at=from_db_time(row["created_at"]),
+        prompt_author_id=row["prompt_author_id"],
+        prompt_redacted=bool(row["prompt_redacted"]),
     )
 
 
@@ -78,20 +81,25 @@ class GenerationRepository:
     async def add(self, new: NewGeneration) -> GenerationRecord:
         """Record a piece and return it with its id and timestamp.
 
-        Raises `TooLong` for an over-long prompt or text, and `NotFound` if
-        `parent_id` names a piece that no longer exists.
+        Raises `TooLong` for an over-long prompt or text. A finished piece is never refused
+        because its parent was erased meanwhile: it is stored without the link, and if its
+        prompt held the erased author's words, without those too.
         """
         check_length(new.prompt, "prompt", MAX_PROMPT_CHARS)
         check_length(new.text, "generated text", MAX_GENERATION_CHARS)
         params = to_json(new.params, "generation settings")
         created_at = to_db_time(self._clock())
+        parent_id, prompt, redacted = new.parent_id, new.prompt, False
         async with self._db.transaction():
-            if new.parent_id is not None and await self._missing(new.parent_id):
-                raise NotFound("The piece you're building on has been deleted.")
+            if parent_id is not None and await self._missing(parent_id):
+                parent_id = None
+                if new.prompt_author_id not in (None, new.user_id):
+                    prompt, redacted = "", True
             new_id = await self._db.insert(
                 "INSERT INTO generations (user_id, user_name, guild_id, channel_id, form,"
-                " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at,"
+                " prompt_author_id, prompt_redacted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.user_id,
                     new.user_name,
@@ -100,13 +108,15 @@ class GenerationRepository:
                     new.form,
                     new.poem_form,
                     new.genre,
-                    new.prompt,
+                    prompt,
                     params,
                     new.seed,
                     new.model,
                     new.text,
-                    new.parent_id,
+                    parent_id,
                     created_at,
+                    new.prompt_author_id,
+                    int(redacted),
                 ),
             )
         return GenerationRecord(
@@ -118,13 +128,15 @@ class GenerationRepository:
             form=new.form,
             poem_form=new.poem_form,
             genre=new.genre,
-            prompt=new.prompt,
+            prompt=prompt,
             params=frozen_json(params),
             seed=new.seed,
             model=new.model,
             text=new.text,
-            parent_id=new.parent_id,
+            parent_id=parent_id,
             created_at=from_db_time(created_at),
+            prompt_author_id=new.prompt_author_id,
+            prompt_redacted=redacted,
         )
 
     async def _missing(self, generation_id: int) -> bool:

@@ -30,14 +30,47 @@ def _check_optional(name: str, value: float | None, *, minimum: float, integer: 
 
 
 class GuildSettingsRepository:
-    """Reads never fail: a guild without a row gets `GuildSettings(guild_id)`."""
+    """Reads never fail: a guild without a row gets `GuildSettings(guild_id)`.
+
+    Every guild's settings are kept in memory (loaded once by `load`, refreshed after each
+    change), so commands read them before acknowledging an interaction without ever waiting
+    on a write transaction; Discord allows only 3 seconds for that acknowledgement.
+    """
 
     def __init__(self, executor: Executor, clock: Callable[[], datetime]) -> None:
         self._db = executor
         self._clock = clock
+        self._cache: dict[int, GuildSettings] | None = None
+
+    async def load(self) -> None:
+        """Read every guild's settings into memory (called when the database opens)."""
+        rows = await self._db.fetch_all("SELECT guild_id FROM guild_settings")
+        channel_rows = await self._db.fetch_all(
+            "SELECT DISTINCT guild_id FROM guild_allowed_channels"
+        )
+        cache: dict[int, GuildSettings] = {}
+        for guild_id in {r["guild_id"] for r in rows} | {r["guild_id"] for r in channel_rows}:
+            cache[guild_id] = await self._read(guild_id)
+        self._cache = cache
+
+    def cached(self, guild_id: int) -> GuildSettings:
+        """The guild's settings from memory; no database access, never waits."""
+        if self._cache is None:
+            raise RuntimeError("guild settings are not loaded yet (Database.open loads them)")
+        return self._cache.get(guild_id) or GuildSettings(guild_id)
 
     async def get(self, guild_id: int) -> GuildSettings:
         """The guild's settings, with defaults for anything never set."""
+        if self._cache is not None:
+            return self.cached(guild_id)
+        return await self._read(guild_id)
+
+    async def _refresh(self, guild_id: int) -> None:
+        """Re-read one guild after a committed change, so the cache matches the file."""
+        if self._cache is not None:
+            self._cache[guild_id] = await self._read(guild_id)
+
+    async def _read(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
             "SELECT temperature, top_p, top_k, max_new_tokens, cooldown_seconds"
             " FROM guild_settings WHERE guild_id = ?",
@@ -82,7 +115,7 @@ class GuildSettingsRepository:
             "cooldown_seconds": cooldown_seconds,
         }
         async with self._db.transaction():
-            current = await self.get(guild_id)
+            current = await self._read(guild_id)
             merged = replace(
                 current, **{key: value for key, value in changes.items() if value is not UNSET}
             )
@@ -109,6 +142,7 @@ class GuildSettingsRepository:
                     to_db_time(self._clock()),
                 ),
             )
+        await self._refresh(guild_id)
         return merged
 
     async def allow_channel(self, guild_id: int, channel_id: int) -> bool:
@@ -122,6 +156,7 @@ class GuildSettingsRepository:
                 " ON CONFLICT DO NOTHING",
                 (guild_id, channel_id),
             )
+        await self._refresh(guild_id)
         return changed > 0
 
     async def disallow_channel(self, guild_id: int, channel_id: int) -> bool:
@@ -134,14 +169,17 @@ class GuildSettingsRepository:
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ? AND channel_id = ?",
                 (guild_id, channel_id),
             )
+        await self._refresh(guild_id)
         return changed > 0
 
     async def clear_channels(self, guild_id: int) -> int:
         """Empty the allow-list (every channel allowed); return how many were removed."""
         async with self._db.transaction():
-            return await self._db.execute(
+            removed = await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
             )
+        await self._refresh(guild_id)
+        return removed
 
     async def reset(self, guild_id: int) -> None:
         """Forget everything about a guild (e.g. when the bot is removed from it)."""
@@ -150,3 +188,5 @@ class GuildSettingsRepository:
             await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
             )
+        if self._cache is not None:
+            self._cache.pop(guild_id, None)

@@ -51,6 +51,8 @@ class NewGeneration:
     poem_form: str | None = None
     genre: str | None = None
     parent_id: int | None = None
+    # Whose words the prompt holds, when not the requester's own (None: their own).
+    prompt_author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class GenerationRecord:
     text: str
     parent_id: int | None
     created_at: datetime
+    prompt_author_id: int | None = None
+    prompt_redacted: bool = False  # its author erased their data: the prompt is gone
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (used by the data export)."""
@@ -91,6 +95,7 @@ class GenerationRecord:
             "text": self.text,
             "parent_id": self.parent_id,
             "created_at": self.created_at.isoformat(),
+            "prompt_redacted": self.prompt_redacted,
         }
 
 
@@ -185,8 +190,15 @@ class DeletedCounts:
     favorites: int
     prompts: int
     others_favorites: int  # other users' stars on the deleted pieces
+    redacted_prompts: int = 0  # the user's words erased from other people's pieces
 
     @property
     def total(self) -> int:
-        """Rows removed in all."""
-        return self.generations + self.favorites + self.prompts + self.others_favorites
+        """Rows removed or redacted in all."""
+        return (
+            self.generations
+            + self.favorites
+            + self.prompts
+            + self.others_favorites
+            + self.redacted_prompts
+        )

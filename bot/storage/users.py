@@ -74,9 +74,16 @@ class UserDataRepository:
             generations = await self._db.execute(
                 "DELETE FROM generations WHERE user_id = ?", (user_id,)
             )
+            # The user's words inside other people's pieces (a prompt copied from theirs).
+            redacted = await self._db.execute(
+                "UPDATE generations SET prompt = '', prompt_redacted = 1"
+                " WHERE prompt_author_id = ? AND prompt_redacted = 0",
+                (user_id,),
+            )
         return DeletedCounts(
             generations=generations,
             favorites=favorites,
             prompts=prompts,
             others_favorites=others_favorites,
+            redacted_prompts=redacted,
         )

@@ -7,7 +7,7 @@ from datetime import UTC
 
 import pytest
 
-from bot.storage import MAX_GENERATION_CHARS, MAX_PROMPT_CHARS, Database, NotFound, TooLong
+from bot.storage import MAX_GENERATION_CHARS, MAX_PROMPT_CHARS, Database, TooLong
 from tests.storage.factories import START, add_piece, new_generation
 
 
@@ -41,8 +41,21 @@ async def test_parent_chain(db: Database) -> None:
     first = await add_piece(db)
     second = await add_piece(db, parent_id=first.id, text="and then")
     assert second.parent_id == first.id
-    with pytest.raises(NotFound):
-        await add_piece(db, parent_id=999)
+
+
+async def test_a_piece_whose_parent_was_erased_meanwhile_is_stored_without_it(db: Database):
+    parent = await add_piece(db, user_id=1, prompt="my own words")
+    await db.users.delete_all(1)
+    # Another user's regenerate of it finishes after the erase: kept, unlinked, and
+    # without the erased author's prompt.
+    child = await add_piece(
+        db, user_id=2, parent_id=parent.id, prompt="my own words", prompt_author_id=1
+    )
+    assert child.parent_id is None and child.prompt == "" and child.prompt_redacted
+    assert await db.generations.get(child.id) == child
+    # One of your own pieces keeps its prompt: it was your text all along.
+    mine = await add_piece(db, user_id=3, parent_id=999, prompt="mine")
+    assert mine.parent_id is None and mine.prompt == "mine" and not mine.prompt_redacted
 
 
 async def test_console_user_and_big_snowflakes(db: Database) -> None:

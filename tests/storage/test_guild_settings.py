@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
+
 import pytest
 
 from bot.storage import Database, GuildSettings
@@ -72,3 +76,47 @@ async def test_channels_survive_setting_updates_and_reset_forgets_all(db: Databa
     assert settings.allowed_channel_ids == frozenset({1})
     await db.guild_settings.reset(GUILD)
     assert await db.guild_settings.get(GUILD) == GuildSettings(GUILD)
+
+
+async def test_settings_are_read_from_memory_while_another_process_holds_the_write_lock(
+    db: Database,
+) -> None:
+    await db.guild_settings.update(7, cooldown_seconds=30)
+    await db.guild_settings.allow_channel(7, 70)
+    # Another program holds a long write transaction on the same file.
+    other = sqlite3.connect(db.path, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE guild_settings SET cooldown_seconds = 99")
+        started = time.perf_counter()
+        settings = await asyncio.wait_for(db.guild_settings.get(7), timeout=1)
+        unknown = await asyncio.wait_for(db.guild_settings.get(8), timeout=1)
+        assert time.perf_counter() - started < 0.5
+        assert settings.cooldown_seconds == 30 and settings.allowed_channel_ids == {70}
+        assert unknown == db.guild_settings.cached(8)
+        assert unknown.cooldown_seconds is None and not unknown.allowed_channel_ids
+    finally:
+        other.rollback()
+        other.close()
+
+
+async def test_the_cache_follows_every_change_and_a_reopened_database(db_path) -> None:
+    db = await Database.open(db_path)
+    try:
+        await db.guild_settings.update(7, temperature=0.5)
+        await db.guild_settings.allow_channel(7, 70)
+        assert db.guild_settings.cached(7).temperature == 0.5
+        assert db.guild_settings.cached(7).allowed_channel_ids == {70}
+        await db.guild_settings.disallow_channel(7, 70)
+        assert not db.guild_settings.cached(7).allowed_channel_ids
+        await db.guild_settings.allow_channel(9, 90)  # channels only, no settings row
+    finally:
+        await db.close()
+    reopened = await Database.open(db_path)
+    try:
+        assert reopened.guild_settings.cached(7).temperature == 0.5
+        assert reopened.guild_settings.cached(9).allowed_channel_ids == {90}
+        await reopened.guild_settings.reset(7)
+        assert reopened.guild_settings.cached(7).temperature is None
+    finally:
+        await reopened.close()

@@ -79,3 +79,25 @@ async def test_delete_all_twice_is_harmless(db: Database) -> None:
     await populate(db)
     await db.users.delete_all(ALICE)
     assert (await db.users.delete_all(ALICE)).total == 0
+
+
+async def test_delete_all_redacts_the_users_words_in_other_peoples_pieces(db: Database) -> None:
+    original = await add_piece(db, user_id=1, prompt="a secret about my sister")
+    # Bob regenerated Ada's piece, and continued a message of hers: both hold her words.
+    regenerated = await add_piece(
+        db, user_id=2, prompt=original.prompt, parent_id=original.id, prompt_author_id=1
+    )
+    continued = await add_piece(db, user_id=2, prompt="her message", prompt_author_id=1)
+    bobs_own = await add_piece(db, user_id=2, prompt="bob's own words")
+
+    counts = await db.users.delete_all(1)
+
+    assert counts.redacted_prompts == 2
+    for piece in (regenerated, continued):
+        kept = await db.generations.get(piece.id)
+        assert kept is not None and kept.prompt == "" and kept.prompt_redacted
+        assert kept.text == piece.text  # Bob's piece itself stays his
+    assert await db.generations.get(bobs_own.id) == bobs_own
+    exported = json.dumps(await db.users.export(2))
+    assert "secret" not in exported and "her message" not in exported
+    assert (await db.users.delete_all(1)).total == 0  # nothing left to erase

@@ -1,0 +1,131 @@
+"""The timers table: what the clock (``bot.clock``) fires, and the atomic claim behind it.
+
+A claim is one UPDATE that only succeeds while the timer is still at the same ``due_at`` and
+no live claim holds it, so two processes (or two dispatchers) never both fire one timer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.storage.executor import Executor
+from bot.storage.models import frozen_json, to_db_time
+from bot.storage.validation import to_json
+
+_COLUMNS = "id, kind, key, due_at, payload, attempts, claimed_until"
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """One pending timer. ``attempts`` counts claims since it was last scheduled or
+    completed, so a handler knows when it is being retried."""
+
+    id: int
+    kind: str
+    key: str
+    due_at: float
+    payload: Mapping[str, Any] = field(hash=False)
+    attempts: int
+    claimed_until: float | None
+
+
+def _timer(row: sqlite3.Row) -> Timer:
+    return Timer(
+        id=row["id"],
+        kind=row["kind"],
+        key=row["key"],
+        due_at=row["due_at"],
+        payload=frozen_json(row["payload"]),
+        attempts=row["attempts"],
+        claimed_until=row["claimed_until"],
+    )
+
+
+class TimerRepository:
+    """Schedules, claims and completes timers; times are unix seconds."""
+
+    def __init__(self, executor: Executor, clock: Callable[[], datetime]) -> None:
+        self._db = executor
+        self._clock = clock
+
+    async def schedule(
+        self, kind: str, key: str, due_at: float, payload: Mapping[str, Any]
+    ) -> Timer:
+        """Set the timer ``(kind, key)`` to fire at ``due_at``, replacing any earlier one (and
+        its claim)."""
+        encoded = to_json(payload, "timer payload")
+        async with self._db.transaction():
+            row = await self._db.fetch_one(
+                "INSERT INTO timers (kind, key, due_at, payload, attempts, claimed_until,"
+                " created_at) VALUES (?, ?, ?, ?, 0, NULL, ?)"
+                " ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at,"
+                " payload = excluded.payload, attempts = 0, claimed_until = NULL"
+                f" RETURNING {_COLUMNS}",
+                (kind, key, float(due_at), encoded, to_db_time(self._clock())),
+            )
+        assert row is not None
+        return _timer(row)
+
+    async def get(self, kind: str, key: str) -> Timer | None:
+        """The timer ``(kind, key)``, or None."""
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM timers WHERE kind = ? AND key = ?", (kind, key)
+        )
+        return None if row is None else _timer(row)
+
+    async def cancel(self, kind: str, key: str) -> bool:
+        """Remove a timer; False if there was none."""
+        async with self._db.transaction():
+            removed = await self._db.execute(
+                "DELETE FROM timers WHERE kind = ? AND key = ?", (kind, key)
+            )
+        return removed > 0
+
+    async def due(self, now: float, limit: int) -> list[Timer]:
+        """Timers due by ``now`` that no live claim holds, oldest first."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM timers WHERE due_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?",
+            (now, now, limit),
+        )
+        return [_timer(row) for row in rows]
+
+    async def claim(self, timer: Timer, now: float, lease_seconds: float) -> Timer | None:
+        """Claim ``timer`` for ``lease_seconds``; None if another claim got there first or
+        it was rescheduled since it was read."""
+        async with self._db.transaction():
+            row = await self._db.fetch_one(
+                "UPDATE timers SET claimed_until = ?, attempts = attempts + 1"
+                " WHERE id = ? AND due_at = ? AND (claimed_until IS NULL OR claimed_until < ?)"
+                f" RETURNING {_COLUMNS}",
+                (now + lease_seconds, timer.id, timer.due_at, now),
+            )
+        return None if row is None else _timer(row)
+
+    async def complete(self, timer: Timer, next_due_at: float | None) -> bool:
+        """A claimed timer fired: remove it, or move it to ``next_due_at``. False if it was
+        rescheduled or removed meanwhile (the newer plan stands)."""
+        async with self._db.transaction():
+            if next_due_at is None:
+                changed = await self._db.execute(
+                    "DELETE FROM timers WHERE id = ? AND due_at = ?", (timer.id, timer.due_at)
+                )
+            else:
+                changed = await self._db.execute(
+                    "UPDATE timers SET due_at = ?, attempts = 0, claimed_until = NULL"
+                    " WHERE id = ? AND due_at = ?",
+                    (float(next_due_at), timer.id, timer.due_at),
+                )
+        return changed > 0
+
+    async def release(self, timer: Timer) -> None:
+        """Give a claim back without firing, so the timer is retried at once."""
+        async with self._db.transaction():
+            await self._db.execute(
+                "UPDATE timers SET claimed_until = NULL WHERE id = ? AND due_at = ?",
+                (timer.id, timer.due_at),
+            )
