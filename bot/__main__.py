@@ -130,8 +130,8 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.progress import TerminalProgress
     from bot.generation.service import GenerationService
     from bot.storage import Database
-    from bot.writing.fairness import UserGate
-    from bot.writing.flow import Studio
+    from bot.writing.fairness import FairnessGate
+    from bot.writing.flow import WriteFlow
     from bot.writing.pieces import WritingService
 
     # Open the database first: a bad path fails in a second, not after loading the model.
@@ -144,8 +144,8 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             progress.close()
         # One person at a terminal: no cooldown between pieces.
-        studio = Studio(WritingService(generation), database, UserGate(), cooldown_seconds=0)
-        console = Console(studio, database)
+        flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
+        console = Console(flow, database)
         if args.once:
             return 0 if await console.run_lines(args.once) else 1
         if not sys.stdin.isatty():

@@ -65,6 +65,9 @@ class GenerationSettings:
     default_top_p: float = _rule(0.9, low=0.01, high=1.0)
     default_top_k: int = _rule(50, low=1, high=200)
     repetition_penalty: float = _rule(1.15, low=1.0, high=2.0)
+    max_per_guild: int = _rule(
+        8, low=0, high=10_000, doc="pieces one server may have running or waiting; 0 = no cap"
+    )
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class DiscordSettings:
     cooldown_seconds: float = _rule(10.0, low=0.0, high=3600.0)
     dev_guild_id: int = _rule(0, low=0, doc="`python -m bot sync` targets it when set")
     stream_edit_interval: float = _rule(1.0, low=0.5, high=10.0)
+    shutdown_grace_seconds: float = _rule(
+        20.0, low=0.0, high=600.0, doc="how long pieces may finish after SIGTERM/SIGINT"
+    )
 
 
 @dataclass(frozen=True)

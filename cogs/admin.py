@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.storage import Database, GuildSettings
 from cogs.render import channel_list
+
+if TYPE_CHECKING:
+    from cogs.client import InkwellBot
 
 
 def describe_settings(settings: GuildSettings) -> str:
@@ -128,7 +133,10 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         )
 
     @app_commands.command(name="cooldown", description="Seconds each member waits between pieces")
-    @app_commands.describe(seconds="0 to 3600; leave out to use the bot's default")
+    @app_commands.describe(
+        seconds="0 to 3600; leave out to use the bot's default (a server can lengthen it, "
+        "not shorten it)"
+    )
     async def cooldown(
         self,
         interaction: discord.Interaction,
@@ -154,3 +162,8 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
     def _guild(interaction: discord.Interaction) -> int:
         assert interaction.guild_id is not None  # guild_only
         return interaction.guild_id
+
+
+async def setup(bot: InkwellBot) -> None:
+    """Extension entry point: /settings."""
+    await bot.add_cog(AdminCog(bot.database))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
+from bot.writing.drafts import continue_draft, regenerate_draft
+from cogs.access import visible_piece
 from cogs.errors import report_error
 
 if TYPE_CHECKING:
@@ -68,7 +70,8 @@ class RegenerateButton(
     label, emoji, custom_id_format = "Regenerate", "🔄", REGENERATE_ID
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
-        await bot.writing_cog.regenerate(interaction, self.piece_id)
+        piece = await visible_piece(interaction, bot.flow, self.piece_id)
+        await bot.write_reply(interaction, regenerate_draft(piece))
 
 
 class ContinueButton(
@@ -81,7 +84,8 @@ class ContinueButton(
     label, emoji, custom_id_format = "Continue", "➡️", CONTINUE_ID
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
-        await bot.writing_cog.continue_piece(interaction, self.piece_id)
+        piece = await visible_piece(interaction, bot.flow, self.piece_id)
+        await bot.write_reply(interaction, continue_draft(piece))
 
 
 class SaveButton(
@@ -94,7 +98,16 @@ class SaveButton(
     label, emoji, custom_id_format = "Save", "⭐", SAVE_ID
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
-        await bot.writing_cog.save(interaction, self.piece_id)
+        piece = await visible_piece(interaction, bot.flow, self.piece_id)
+        added = await bot.database.favorites.add(interaction.user.id, piece.id)
+        if added.created:
+            text = (
+                f"⭐ Saved to your favourites as #{added.favorite.id}. "
+                "See them with `/favorites list`."
+            )
+        else:
+            text = f"It's already in your favourites (#{added.favorite.id})."
+        await interaction.response.send_message(text, ephemeral=True)
 
 
 BUTTONS = (RegenerateButton, ContinueButton, SaveButton)

@@ -7,55 +7,75 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings
 from bot.storage import Database
-from bot.writing.flow import Studio
-from cogs.buttons import BUTTONS
+from bot.writing.drafts import Draft
+from bot.writing.flow import WriteFlow
+from cogs.destinations import write_reply
 from cogs.errors import InkwellTree
-from cogs.writing import WritingCog
 
 log = logging.getLogger(__name__)
+
+# Each a module with ``async def setup(bot)``, so an operator can reload one on its own.
+EXTENSIONS = (
+    "cogs.writing",
+    "cogs.admin",
+    "cogs.library",
+    "cogs.prompts",
+    "cogs.privacy",
+)
+
+
+def inkwell_intents() -> discord.Intents:
+    """Only what Inkwell uses: guilds, channels, threads and roles, for permission checks.
+    Slash commands and buttons arrive as interactions, which need no intent at all."""
+    return discord.Intents(guilds=True)
 
 
 class InkwellBot(commands.Bot):
     """Inkwell on Discord. Resources are built by the caller and passed in."""
 
-    writing_cog: WritingCog
-
     def __init__(
-        self, *, settings: Settings, studio: Studio, database: Database, **client_options: object
+        self,
+        *,
+        settings: Settings,
+        flow: WriteFlow,
+        database: Database,
+        clock: Dispatcher,
+        **client_options: object,
     ) -> None:
-        # Slash commands need no privileged intents: no message content, no member list.
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            intents=inkwell_intents(),
             tree_cls=InkwellTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             **client_options,
         )  # type: ignore[arg-type]
         self.settings = settings
-        self.studio = studio
+        self.flow = flow
         self.database = database
+        self.clock = clock
 
     async def setup_hook(self) -> None:
-        """Load the cogs and the restart-proof buttons; commands are synced separately."""
-        from cogs.admin import AdminCog
-        from cogs.library import FavoritesCog, LibraryCog
-        from cogs.privacy import PrivacyCog
-        from cogs.prompts import PromptsCog
+        """Load the cogs (each gets the flow, database and settings it needs); commands are
+        synced separately, on purpose."""
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
 
-        self.writing_cog = WritingCog(self, self.studio, self.database, self.settings.discord)
-        await self.add_cog(self.writing_cog)
-        await self.add_cog(AdminCog(self.database))
-        await self.add_cog(FavoritesCog(self, self.database))
-        await self.add_cog(LibraryCog(self.database))
-        await self.add_cog(PromptsCog(self.database))
-        await self.add_cog(PrivacyCog(self, self.database))
-        self.add_dynamic_items(*BUTTONS)
+    async def write_reply(self, interaction: discord.Interaction, draft: Draft) -> None:
+        """Write ``draft`` into the reply of ``interaction`` (for buttons, which are not cogs)."""
+        await write_reply(
+            interaction, self.flow, draft, interval=self.settings.discord.stream_edit_interval
+        )
 
     async def on_ready(self) -> None:
-        """Log who we are once connected."""
+        """Start the clock (once: READY comes again after a reconnect) and log who we are.
+
+        Not in ``setup_hook``: ``sync`` logs in too, and must not fire timers. Due timers are
+        caught up here, when destinations can be reached."""
+        self.clock.start()
         assert self.user is not None
         log.info(
             "Connected as %s (id %s) to %d guild(s)", self.user, self.user.id, len(self.guilds)

@@ -1,8 +1,17 @@
-"""Start Inkwell on Discord, or sync its commands: building the resources and handing them in."""
+"""Start Inkwell on Discord, or sync its commands: building the resources and handing them in.
+
+``run_bot`` serves until SIGTERM or SIGINT, then shuts down in order: stop taking new pieces
+(a kind reply to anyone who asks), let running pieces finish within
+``discord.shutdown_grace_seconds`` or stop them with a message, close the Discord client, then
+the database, then the model. Timers stop first: a timer cut short is retried after its lease.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,12 +19,13 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings, discord_token
 from bot.errors import InkwellError
 from bot.generation.service import GenerationService
 from bot.storage import Database
-from bot.writing.fairness import UserGate
-from bot.writing.flow import Studio
+from bot.writing.fairness import FairnessGate
+from bot.writing.flow import WriteFlow
 from bot.writing.pieces import WritingService
 from cogs.client import InkwellBot
 
@@ -25,6 +35,7 @@ NO_TOKEN = (
     "No Discord token found. Set INKWELL_DISCORD_TOKEN (or DISCORD_TOKEN) in the "
     "environment; see README → Running on Discord."
 )
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @asynccontextmanager
@@ -36,18 +47,25 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             await generation.start(
                 lambda stage, fraction: log.info("Model: %s (%.0f%%)", stage, 100 * (fraction or 0))
             )
-        studio = Studio(
+        flow = WriteFlow(
             WritingService(generation),
             database,
-            UserGate(),
+            FairnessGate(max_per_guild=settings.generation.max_per_guild),
             cooldown_seconds=settings.discord.cooldown_seconds,
         )
-        bot = InkwellBot(settings=settings, studio=studio, database=database)
-        async with bot:
+        clock = Dispatcher(database)
+        bot = InkwellBot(settings=settings, flow=flow, database=database, clock=clock)
+        try:
             yield bot
+        finally:
+            # No new timers fire; pieces finish while the client can still tell people;
+            # then the client goes.
+            await clock.close()
+            await flow.close(settings.discord.shutdown_grace_seconds)
+            await bot.close()
     finally:
-        await generation.close()
         await database.close()
+        await generation.close()
 
 
 @asynccontextmanager
@@ -64,12 +82,30 @@ async def _explained_connection_errors() -> AsyncIterator[None]:
 
 
 async def run_bot(settings: Settings) -> None:
-    """Serve Discord until interrupted."""
+    """Serve Discord until SIGTERM or SIGINT, then shut down gracefully."""
     token = discord_token()
     if token is None:
         raise InkwellError(NO_TOKEN)
-    async with _built_bot(settings, load_model=True) as bot, _explained_connection_errors():
-        await bot.start(token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with _built_bot(settings, load_model=True) as bot, _explained_connection_errors():
+            serving = asyncio.create_task(bot.start(token), name="discord-client")
+            stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if serving.done():
+                serving.result()  # the client ended on its own: raise its error, if any
+                return
+            log.info("Stop signal received: finishing pieces, then closing")
+            # _built_bot closes the flow, then the client; the client task then ends.
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> list[str]:

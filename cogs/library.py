@@ -8,6 +8,7 @@ working after a restart and refuse anyone else.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import UTC, datetime
@@ -26,9 +27,13 @@ from bot.library.exports import (
     parameters_text,
     piece_title,
 )
-from bot.library.rules import all_favorites, clamp_page, may_remix, page_count, remix_changes
+from bot.library.rules import all_favorites, clamp_page, page_count, remix_changes
+from bot.library.visibility import visible_only
 from bot.storage import Database, FavoriteWithPiece, GenerationRecord, NotFound
-from bot.writing.flow import remix_draft
+from bot.writing.drafts import remix_draft
+from bot.writing.flow import WriteFlow
+from cogs.access import channel_access, visible_piece
+from cogs.destinations import write_reply
 from cogs.errors import report_error
 
 if TYPE_CHECKING:
@@ -38,6 +43,7 @@ NO_PINGS = discord.AllowedMentions.none()
 PAGE_SIZE = 5
 MAX_ID = 2**53 - 1
 HALL_OF_FAME_SIZE = 10
+HALL_OF_FAME_CANDIDATES = 5  # times the size: enough left after hiding private channels
 EMBED_TEXT_LIMIT = 4000  # Discord allows 4,096 in a description; leave room for a note
 FIELD_LIMIT = 1024
 FavoriteId = app_commands.Range[int, 1, MAX_ID]
@@ -134,6 +140,14 @@ def hall_of_fame_embed(entries: list[tuple[GenerationRecord, int]], guild: str) 
     )
     embed.set_footer(text="Written by AI · /remix id to write one again with new settings")
     return embed
+
+
+def _favorites_files(
+    favorites: list[FavoriteWithPiece], name: str, now: datetime
+) -> tuple[bytes, bytes]:
+    markdown = favorites_markdown(favorites, user_name=name, exported_at=now).encode()
+    data = favorites_json(favorites, user_name=name, exported_at=now).encode()
+    return markdown, data
 
 
 # --- page buttons --------------------------------------------------------------------------
@@ -275,8 +289,8 @@ class FavoritesCog(commands.GroupCog, name="favorites", description="Your saved 
         now = datetime.now(UTC)
         name = interaction.user.display_name
         stem = export_stem("favorites", now)
-        markdown = favorites_markdown(favorites, user_name=name, exported_at=now).encode()
-        data = favorites_json(favorites, user_name=name, exported_at=now).encode()
+        # Building a large export takes a while: keep it off the event loop.
+        markdown, data = await asyncio.to_thread(_favorites_files, favorites, name, now)
         if len(markdown) + len(data) > interaction.filesize_limit:
             raise InvalidRequest(
                 "Your favourites are too large to attach in one message. Remove a few with "
@@ -335,8 +349,10 @@ class FavoritesCog(commands.GroupCog, name="favorites", description="Your saved 
 class LibraryCog(commands.Cog, name="Library"):
     """Working with recorded pieces: remixing them and celebrating the best."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, flow: WriteFlow, database: Database, interval: float) -> None:
+        self._flow = flow
         self._database = database
+        self._interval = interval
 
     @app_commands.command(
         name="remix", description="Write a piece again with the same seed and new settings"
@@ -358,25 +374,33 @@ class LibraryCog(commands.Cog, name="Library"):
         top_k: app_commands.Range[int, 0, 200] | None = None,
         max_tokens: app_commands.Range[int, 1, 4096] | None = None,
     ) -> None:
-        """Rerun a recorded piece from this server (or your own) with changed parameters."""
+        """Rerun one of your pieces, or one from a channel you can see, with new settings."""
         changes = remix_changes(temperature, top_p, top_k, max_tokens)
-        piece = await self._database.generations.get(piece_id)
-        if piece is None or not may_remix(piece, interaction.user.id, interaction.guild_id):
-            raise NotFound(
-                f"I can't find piece #{piece_id} here. You can remix pieces written in this "
-                "server, and your own."
-            )
-        bot: InkwellBot = interaction.client  # type: ignore[assignment]
-        await bot.writing_cog.write_draft(interaction, remix_draft(piece, changes))
+        piece = await visible_piece(interaction, self._flow, piece_id)
+        draft = remix_draft(piece, changes)
+        await write_reply(interaction, self._flow, draft, interval=self._interval)
 
     @app_commands.command(name="halloffame", description="This server's most-starred pieces")
     @app_commands.guild_only()
     async def hall_of_fame(self, interaction: discord.Interaction) -> None:
-        """Show the pieces most people here saved to their favourites."""
+        """Show the most-starred pieces you can see here (only to you: others see other
+        channels)."""
         assert interaction.guild_id is not None  # guild_only
+        # Fetch more than are shown: some may be from channels this member can't see.
         entries = await self._database.favorites.hall_of_fame(
-            interaction.guild_id, HALL_OF_FAME_SIZE
+            interaction.guild_id, HALL_OF_FAME_SIZE * HALL_OF_FAME_CANDIDATES
+        )
+        visible = await visible_only(
+            entries, lambda entry: entry.piece, interaction.user.id, channel_access(interaction)
         )
         name = interaction.guild.name if interaction.guild else "this server"
-        embed = hall_of_fame_embed([(e.piece, e.stars) for e in entries], name)
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)
+        shown = [(entry.piece, entry.stars) for entry in visible[:HALL_OF_FAME_SIZE]]
+        await interaction.response.send_message(
+            embed=hall_of_fame_embed(shown, name), ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+
+async def setup(bot: InkwellBot) -> None:
+    """Extension entry point: /favorites, /remix and /halloffame."""
+    await bot.add_cog(FavoritesCog(bot, bot.database))
+    await bot.add_cog(LibraryCog(bot.flow, bot.database, bot.settings.discord.stream_edit_interval))

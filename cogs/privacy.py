@@ -7,6 +7,7 @@ expire instead of deleting someone's data days after they changed their mind.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import time
@@ -17,7 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.library.exports import export_stem, user_data_json
+from bot.errors import InvalidRequest
+from bot.library.exports import export_stem, user_data_files
 from bot.storage import Database, DeletedCounts
 from cogs.errors import report_error
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 NO_PINGS = discord.AllowedMentions.none()
 CONFIRM_SECONDS = 300  # how long a Confirm button stays good
+MAX_EXPORT_PARTS = 10
 ERASE_ID = "inkwell:erase:{action}:{user}:{issued}"
 
 
@@ -97,7 +100,7 @@ class EraseButton(
             )
             return
         bot: InkwellBot = interaction.client  # type: ignore[assignment]
-        counts = await bot.database.users.delete_all(self.user_id)
+        counts = await bot.flow.erase_user(self.user_id)
         if counts.total == 0:
             await _private(
                 interaction, "There is nothing of yours to delete — it has already been deleted."
@@ -139,12 +142,26 @@ class PrivacyCog(commands.GroupCog, name="privacy", description="Your data in In
             f"{_plural(len(data['favorites']), 'favourite')} and "
             f"{_plural(len(data['saved_prompts']), 'saved prompt')}"
         )
-        await interaction.followup.send(
-            f"Here is everything Inkwell stores about you: {counts}.",
-            file=discord.File(io.BytesIO(user_data_json(data).encode()), filename=f"{stem}.json"),
-            ephemeral=True,
-            allowed_mentions=NO_PINGS,
-        )
+        # Serialising thousands of pieces takes a while: keep it off the event loop.
+        files = await asyncio.to_thread(user_data_files, data, interaction.filesize_limit)
+        if len(files) > MAX_EXPORT_PARTS:
+            raise InvalidRequest(
+                f"Your data would take {len(files)} files, more than I can send here. Remove "
+                "some favourites or pieces you no longer need, or ask the bot's operator for "
+                "a full export (`python -m bot db` has your data in one SQLite file)."
+            )
+        intro = f"Here is everything Inkwell stores about you: {counts}."
+        for number, text in enumerate(files, start=1):
+            suffix = f"-part{number}of{len(files)}" if len(files) > 1 else ""
+            note = intro if number == 1 else f"Part {number} of {len(files)}."
+            if number == 1 and len(files) > 1:
+                note += f" It is too large for one upload, so it comes in {len(files)} parts."
+            await interaction.followup.send(
+                note,
+                file=discord.File(io.BytesIO(text.encode()), filename=f"{stem}{suffix}.json"),
+                ephemeral=True,
+                allowed_mentions=NO_PINGS,
+            )
 
     @app_commands.command(name="delete", description="Erase everything Inkwell stores about you")
     async def delete(self, interaction: discord.Interaction) -> None:
@@ -169,3 +186,8 @@ class PrivacyCog(commands.GroupCog, name="privacy", description="Your data in In
             ephemeral=True,
             allowed_mentions=NO_PINGS,
         )
+
+
+async def setup(bot: InkwellBot) -> None:
+    """Extension entry point: /privacy."""
+    await bot.add_cog(PrivacyCog(bot, bot.database))

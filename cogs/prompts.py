@@ -1,7 +1,7 @@
 """/prompts save|list|use|delete|rename: named prompts each user keeps for themselves.
 
 Everything is private (ephemeral, looked up by the asking user's id) except the piece that
-``/prompts use`` writes, which goes through the writing cog's shared path like any command.
+``/prompts use`` writes, which goes through the write flow like any command.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from bot.forms.spec import shorten
 from bot.library.rules import prompt_options, saved_prompt_request
 from bot.storage import MAX_NAME_CHARS, Database, NotFound, SavedPrompt
 from bot.writing.commands import MAX_TEXT_CHARS
-from bot.writing.flow import Draft
+from bot.writing.drafts import Draft
+from bot.writing.flow import WriteFlow
+from cogs.destinations import write_reply
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -59,9 +61,11 @@ def prompts_list_text(prompts: list[SavedPrompt]) -> str:
 class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prompts"):
     """Saved prompts: private to each user."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, flow: WriteFlow, database: Database, interval: float) -> None:
         super().__init__()
+        self._flow = flow
         self._database = database
+        self._interval = interval
 
     @app_commands.command(name="save", description="Save a prompt under a name to reuse later")
     @app_commands.describe(
@@ -115,8 +119,7 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
         """Write with a saved prompt, exactly as its command would."""
         prompt = await self._own_prompt(interaction, name)
         spec, sampling = saved_prompt_request(prompt.form, prompt.text, prompt.options)
-        bot: InkwellBot = interaction.client  # type: ignore[assignment]
-        await bot.writing_cog.write_draft(interaction, Draft(spec, sampling))
+        await write_reply(interaction, self._flow, Draft(spec, sampling), interval=self._interval)
 
     @app_commands.command(name="delete", description="Delete one of your saved prompts")
     @app_commands.describe(name="The saved prompt (start typing to pick one)")
@@ -165,3 +168,8 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
     @staticmethod
     async def _reply(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: InkwellBot) -> None:
+    """Extension entry point: /prompts."""
+    await bot.add_cog(PromptsCog(bot.flow, bot.database, bot.settings.discord.stream_edit_interval))

@@ -219,3 +219,20 @@ def channel_list(channel_ids: Iterable[int]) -> str:
     shown = ", ".join(f"<#{c}>" for c in ids[:MAX_LISTED_CHANNELS])
     more = len(ids) - MAX_LISTED_CHANNELS
     return f"{shown} and {more} more" if more > 0 else shown
+
+
+def render_unsaved(piece: Piece, reason: str) -> list[str]:
+    """A finished piece that could not be stored: the text, its settings, and why it has no
+    buttons or piece number."""
+    s = piece.sampling
+    body = f"{piece_title(piece)}\n{piece_body(piece.text)}"
+    footer = (
+        f"-# ✍ Written by AI ({piece.model}) · seed {s.seed} · temp {s.temperature:g}"
+        f" · top-p {s.top_p:g} · top-k {s.top_k}\n-# ⚠ {reason}"
+    )
+    chunks = split_message(body, MESSAGE_LIMIT)
+    if len(chunks[-1]) + 1 + len(footer) <= MESSAGE_LIMIT:
+        chunks[-1] = f"{chunks[-1]}\n{footer}"
+    else:
+        chunks.append(footer)
+    return chunks

@@ -1,20 +1,19 @@
 """Slash commands that write: /poem, /story, /script, /continue, /generate, /help, the
-"Continue with Inkwell" message menu, and what the buttons under a result do."""
+"Continue with Inkwell" message menu; the buttons under a result are registered here too."""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Literal
+import re
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.config import DiscordSettings
-from bot.errors import InkwellError, InvalidRequest
+from bot.errors import InvalidRequest
 from bot.forms import Form, PieceSpec
 from bot.generation.types import SamplingParams
-from bot.storage import Database
 from bot.writing.commands import (
     COMMANDS,
     MAX_TEXT_CHARS,
@@ -22,12 +21,18 @@ from bot.writing.commands import (
     help_lines,
     writing_request,
 )
-from bot.writing.flow import Author, Draft, Studio, continue_draft, regenerate_draft
-from cogs.delivery import deliver
-from cogs.render import channel_list, piece_text_of
+from bot.writing.drafts import Draft
+from bot.writing.flow import WriteFlow
+from cogs.buttons import BUTTONS
+from cogs.destinations import write_reply
+from cogs.render import piece_text_of
+
+if TYPE_CHECKING:
+    from cogs.client import InkwellBot
 
 MAX_SEED = 2**53 - 1
 MENU_CONTEXT_CHARS = 600
+PIECE_NUMBER = re.compile(r"^-# ✍ Written by AI .* · piece #([0-9]+)", re.MULTILINE)
 PoemFormChoice = Literal["free", "haiku", "limerick", "sonnet", "quatrain"]
 GenreChoice = Literal[
     "any", "fantasy", "sci-fi", "mystery", "horror", "romance", "comedy", "fable", "adventure"
@@ -44,41 +49,27 @@ def described(command: str) -> dict[str, str]:
     return {option.name: option.description for option in COMMANDS[command].options}
 
 
-def author_of(interaction: discord.Interaction) -> Author:
-    """Who is asking, and where."""
-    return Author(
-        user_id=interaction.user.id,
-        name=interaction.user.display_name,
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-    )
-
-
-class ChannelNotAllowed(InkwellError):
-    """The guild's admins limited Inkwell to other channels."""
-
-
 class WritingCog(commands.Cog, name="Writing"):
     """Everything that asks the model to write."""
 
-    def __init__(
-        self, bot: commands.Bot, studio: Studio, database: Database, settings: DiscordSettings
-    ) -> None:
+    def __init__(self, bot: commands.Bot, flow: WriteFlow, settings: DiscordSettings) -> None:
         self._bot = bot
-        self._studio = studio
-        self._database = database
+        self._flow = flow
         self._settings = settings
         self._continue_menu = app_commands.ContextMenu(
             name="Continue with Inkwell", callback=self.continue_message
         )
 
     async def cog_load(self) -> None:
-        """Register the message menu (discord.py can't decorate a cog method with one)."""
+        """Register the message menu (discord.py can't decorate a cog method with one) and the
+        restart-proof buttons."""
         self._bot.tree.add_command(self._continue_menu)
+        self._bot.add_dynamic_items(*BUTTONS)
 
     async def cog_unload(self) -> None:
-        """Remove the message menu again."""
+        """Remove the message menu and the buttons again."""
         self._bot.tree.remove_command(self._continue_menu.name, type=self._continue_menu.type)
+        self._bot.remove_dynamic_items(*BUTTONS)
 
     @app_commands.command(description=COMMANDS["poem"].description)
     @app_commands.describe(**described("poem"))
@@ -188,7 +179,7 @@ class WritingCog(commands.Cog, name="Writing"):
     @app_commands.command(name="help", description="What Inkwell can do")
     async def help(self, interaction: discord.Interaction) -> None:
         """What Inkwell can do, in one screen."""
-        model = self._studio.writing.model
+        model = self._flow.writing.model
         lines = "\n".join(
             f"• `{line.split(' — ')[0]}` — {line.split(' — ')[1]}" for line in help_lines()
         )
@@ -214,8 +205,10 @@ class WritingCog(commands.Cog, name="Writing"):
     ) -> None:
         """Continue the text of any message (message context menu)."""
         text = message.content
-        if self._bot.user is not None and message.author.id == self._bot.user.id:
+        author_id = message.author.id
+        if self._bot.user is not None and author_id == self._bot.user.id:
             text = piece_text_of(text)  # continue the piece, not its title and attribution
+            author_id = await self._owner_of_posted_piece(message.content) or author_id
         text = text.strip()
         if not text:
             raise InvalidRequest("That message has no text for me to continue.")
@@ -223,34 +216,14 @@ class WritingCog(commands.Cog, name="Writing"):
         # model's prompt limit, and the user could not shorten someone else's message.
         text = text[-MENU_CONTEXT_CHARS:]
         spec = PieceSpec(form=Form.CONTINUE, text=text)
-        await self._write(interaction, Draft(spec, SamplingParams()))
-
-    # --- what the buttons do (called by cogs.buttons) --------------------------------------
-
-    async def regenerate(self, interaction: discord.Interaction, piece_id: int) -> None:
-        """🔄: the same request with a new seed, as a new message."""
-        await self._write(interaction, regenerate_draft(await self._studio.piece(piece_id)))
-
-    async def continue_piece(self, interaction: discord.Interaction, piece_id: int) -> None:
-        """➡️: carry the piece on, as a new message."""
-        await self._write(interaction, continue_draft(await self._studio.piece(piece_id)))
-
-    async def save(self, interaction: discord.Interaction, piece_id: int) -> None:
-        """⭐: add the piece to the clicking user's favourites (twice is harmless)."""
-        piece = await self._studio.piece(piece_id)
-        added = await self._database.favorites.add(interaction.user.id, piece.id)
-        if added.created:
-            text = (
-                f"⭐ Saved to your favourites as #{added.favorite.id}. "
-                "See them with `/favorites list`."
-            )
-        else:
-            text = f"It's already in your favourites (#{added.favorite.id})."
-        await interaction.response.send_message(text, ephemeral=True)
-
-    async def write_draft(self, interaction: discord.Interaction, draft: Draft) -> None:
-        """Write ``draft`` through the shared path (saved prompts, remixes in other cogs)."""
+        draft = Draft(spec, SamplingParams(), prompt_author_id=author_id)
         await self._write(interaction, draft)
+
+    async def _owner_of_posted_piece(self, content: str) -> int | None:
+        """Whose piece one of Inkwell's own messages shows, from its attribution line."""
+        found = PIECE_NUMBER.search(content)
+        record = await self._flow.find_piece(int(found[1])) if found else None
+        return record.user_id if record is not None else None
 
     # --- shared path -----------------------------------------------------------------------
 
@@ -261,28 +234,11 @@ class WritingCog(commands.Cog, name="Writing"):
         await self._write(interaction, Draft(spec, sampling))
 
     async def _write(self, interaction: discord.Interaction, draft: Draft) -> None:
-        """Check, defer, stream: every refusal happens before anything is shown publicly."""
-        await self._check_channel(interaction)
-        async with self._studio.session(author_of(interaction)) as session:
-            await interaction.response.defer(thinking=True)
-            # aclosing: if delivery fails midway, the generation is cancelled at once.
-            async with contextlib.aclosing(session.write(draft)) as updates:
-                await deliver(
-                    interaction,
-                    draft.spec.title(),
-                    updates,
-                    interval=self._settings.stream_edit_interval,
-                )
+        await write_reply(
+            interaction, self._flow, draft, interval=self._settings.stream_edit_interval
+        )
 
-    async def _check_channel(self, interaction: discord.Interaction) -> None:
-        if interaction.guild_id is None or interaction.channel_id is None:
-            return
-        settings = await self._database.guild_settings.get(interaction.guild_id)
-        # In a thread, the channel the thread belongs to is what admins allowed.
-        parent_id = getattr(interaction.channel, "parent_id", None)
-        if settings.allows_channel(interaction.channel_id) or (
-            parent_id is not None and settings.allows_channel(parent_id)
-        ):
-            return
-        channels = channel_list(settings.allowed_channel_ids)
-        raise ChannelNotAllowed(f"I only write in {channels} on this server.")
+
+async def setup(bot: InkwellBot) -> None:
+    """Extension entry point: the writing commands, the message menu and the buttons."""
+    await bot.add_cog(WritingCog(bot, bot.flow, bot.settings.discord))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.console.destination import ConsoleOutput
 from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
 from bot.errors import InkwellError, InvalidRequest
 from bot.forms.spec import shorten
@@ -31,10 +32,12 @@ from bot.library.rules import (
     remix_changes,
     saved_prompt_request,
 )
+from bot.library.visibility import may_see, not_visible
 from bot.storage import CONSOLE_USER_ID, Database, GenerationRecord, NotFound, SavedPrompt
 from bot.writing.commands import COMMANDS, help_lines, writing_request
-from bot.writing.flow import Author, Draft, Studio, StudioUpdate, remix_draft
-from bot.writing.pieces import Piece
+from bot.writing.drafts import Draft, remix_draft
+from bot.writing.flow import WriteFlow
+from bot.writing.requester import Requester
 
 PROMPT = "inkwell> "
 EXIT_WORDS = {"quit", "exit", "q"}
@@ -57,16 +60,16 @@ class Console:
 
     def __init__(
         self,
-        studio: Studio,
+        flow: WriteFlow,
         database: Database,
         out: TextIO = sys.stdout,
-        author: Author | None = None,
+        requester: Requester | None = None,
     ) -> None:
-        self._studio = studio
+        self._flow = flow
         self._database = database
-        self._writing = studio.writing
+        self._writing = flow.writing
         self._out = out
-        self._author = author or Author(user_id=CONSOLE_USER_ID, name="console")
+        self._requester = requester or Requester.user(CONSOLE_USER_ID, "console")
         self.last_piece: GenerationRecord | None = None
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
@@ -137,34 +140,9 @@ class Console:
     # --- writing ---------------------------------------------------------------------------
 
     async def _write(self, draft: Draft) -> None:
-        self._say(f"✍  {draft.spec.title()}")
-        printed = ""
-        async with self._studio.session(self._author) as session:
-            async for update in session.write(draft):
-                printed = self._show(update, printed)
-
-    def _show(self, update: StudioUpdate, printed: str) -> str:
-        """Print what is new in ``update``; returns all that has been printed of the piece."""
-        if update.queue_position is not None:
-            self._say(f"(waiting — number {update.queue_position} in the queue)")
-            return printed
-        if update.text.startswith(printed):
-            self._out.write(update.text[len(printed) :])
-            printed = update.text
-        elif update.piece is not None:
-            # Clean-up changed something already shown: show the final text whole.
-            self._out.write("\n\n— final version —\n" + update.text)
-        self._out.flush()
-        if update.piece is not None and update.record is not None:
-            self.last_piece = update.record
-            self._finish(update.piece, update.record)
-        return printed
-
-    def _finish(self, piece: Piece, record: GenerationRecord) -> None:
-        self._say(
-            f"\n— {piece.attribution()} · {piece.new_tokens} tokens in {piece.seconds:.1f} s"
-            f" · piece #{record.id} (/save to keep it, /remix {record.id} to vary it)\n"
-        )
+        record = await self._flow.write(self._requester, ConsoleOutput(self._out), draft)
+        if record is not None:
+            self.last_piece = record
 
     # --- library ---------------------------------------------------------------------------
 
@@ -175,7 +153,7 @@ class Console:
             raise InvalidRequest(
                 "There's no piece to save yet — write one first (e.g. /poem autumn), then /save."
             )
-        added = await self._database.favorites.add(self._author.user_id, self.last_piece.id)
+        added = await self._database.favorites.add(self._requester.id, self.last_piece.id)
         if added.created:
             self._say(f"⭐ Saved as favourite #{added.favorite.id}. See them with /favorites.")
         else:
@@ -193,7 +171,7 @@ class Console:
             favorite_id = number_option(
                 where, parse_options(where, argument, ("id",), "id").get("id")
             )
-            favorite = await self._database.favorites.get(self._author.user_id, favorite_id)
+            favorite = await self._database.favorites.get(self._requester.id, favorite_id)
             if favorite is None:
                 raise NotFound(
                     f"You have no favourite #{favorite_id}. /favorites shows the ones you have."
@@ -201,7 +179,7 @@ class Console:
             if action == "show":
                 self._print_piece(favorite.piece, f"Favourite #{favorite_id}")
             else:
-                await self._database.favorites.remove(self._author.user_id, favorite_id)
+                await self._database.favorites.remove(self._requester.id, favorite_id)
                 self._say(f"Removed favourite #{favorite_id} ({record_title(favorite.piece)}).")
         else:
             raise InvalidRequest(
@@ -210,7 +188,7 @@ class Console:
             )
 
     async def _list_favorites(self, page: int) -> None:
-        user = self._author.user_id
+        user = self._requester.id
         total = await self._database.favorites.count(user)
         if total == 0:
             self._say("No favourites yet — write something, then /save it.")
@@ -240,12 +218,12 @@ class Console:
         )
 
     async def _export(self, rest: str) -> None:
-        favorites = await all_favorites(self._database, self._author.user_id)
+        favorites = await all_favorites(self._database, self._requester.id)
         if not favorites:
             self._say("No favourites to export yet — write something, then /save it.")
             return
         now = datetime.now(UTC)
-        name = self._author.name
+        name = self._requester.name
         texts = {
             ".md": favorites_markdown(favorites, user_name=name, exported_at=now),
             ".json": favorites_json(favorites, user_name=name, exported_at=now),
@@ -261,7 +239,7 @@ class Console:
         action, _, argument = rest.partition(" ")
         action = action.lower() or "list"
         where = f"/prompts {action}"
-        user = self._author.user_id
+        user = self._requester.id
         prompts = self._database.prompts
         if action == "save":
             options = parse_options(where, argument, PROMPT_SAVE_OPTIONS, "name")
@@ -323,7 +301,10 @@ class Console:
         options = parse_options("/remix", rest, ("id", *REMIX_OPTIONS), "id")
         piece_id = number_option("/remix", options.pop("id", None))
         changes = remix_changes(**options)
-        record = await self._studio.piece(piece_id)
+        record = await self._flow.find_piece(piece_id)
+        # The console has no channels: it may rework its own pieces only.
+        if record is None or not await may_see(record, self._requester.id, None):
+            raise not_visible(piece_id)
         await self._write(remix_draft(record, changes))
 
     # --- output ----------------------------------------------------------------------------

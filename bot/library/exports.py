@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.forms.spec import shorten
 from bot.storage import FavoriteWithPiece, GenerationRecord
-from bot.writing.flow import spec_from_record
+from bot.writing.drafts import spec_from_record
 
 EXPORT_FORMAT_VERSION = 1
 # The parameters worth showing a reader, in the order they are shown.
@@ -165,3 +165,34 @@ def _inline(text: str) -> str:
 
 def _date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def user_data_files(data: Mapping[str, Any], limit: int) -> list[str]:
+    """``user_data_json`` as one file, or as several files of at most ``limit`` bytes each
+    when it is larger (Discord caps each upload). Every part is a complete JSON document with
+    the same keys, its share of each list, and ``part``/``parts`` saying where it belongs."""
+    whole = user_data_json(data)
+    if len(whole.encode()) <= limit:
+        return [whole]
+    lists = {key: value for key, value in data.items() if isinstance(value, list)}
+    header = {key: value for key, value in data.items() if key not in lists}
+    # Room for the header, the part counters and the JSON around the items.
+    overhead = len(user_data_json({**header, "part": 9999, "parts": 9999}).encode()) + 64 * (
+        len(lists) + 1
+    )
+    parts: list[dict[str, list[Any]]] = [{key: [] for key in lists}]
+    used = overhead
+    for key, items in lists.items():
+        for item in items:
+            size = len(json.dumps(item, ensure_ascii=False, indent=2, default=str).encode()) + 8
+            if overhead + size > limit:
+                raise ValueError(f"one {key} entry alone is larger than {limit} bytes")
+            if used + size > limit:
+                parts.append({key: [] for key in lists})
+                used = overhead
+            parts[-1][key].append(item)
+            used += size
+    return [
+        user_data_json({**header, **part, "part": number, "parts": len(parts)})
+        for number, part in enumerate(parts, start=1)
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 from bot.errors import InvalidRequest
 from bot.forms import PieceSpec
 from bot.generation.types import SamplingParams
-from bot.storage import Database, FavoriteWithPiece, GenerationRecord
+from bot.storage import Database, FavoriteWithPiece
 from bot.writing.commands import COMMANDS, Option, parse_value, writing_request
 
 PROMPT_FORMS = ("poem", "story", "script", "continue", "generate")
@@ -80,11 +80,6 @@ def _remix_value(option: Option, value: object) -> object:
         return parse_value(COMMANDS["generate"], option, value)
     except InvalidRequest as error:
         raise InvalidRequest(error.user_message.replace("/generate", "/remix")) from None
-
-
-def may_remix(piece: GenerationRecord, user_id: int, guild_id: int | None) -> bool:
-    """Anyone may remix a piece written in their server, and their own pieces anywhere."""
-    return piece.user_id == user_id or (guild_id is not None and piece.guild_id == guild_id)
 
 
 def page_count(total: int, page_size: int) -> int:

@@ -1,67 +1,69 @@
-"""Writing for people: fairness, generation and history in one place.
+"""The one write flow: a requester, a destination and a draft in; a stored piece out.
 
-Front ends (Discord cogs, the console) ask the studio for a piece on behalf of an ``Author``;
-the studio holds the user's slot, streams the writing, records the finished piece, and can
-later regenerate, continue or remix any recorded piece by its id, so buttons on old messages
-keep working after a restart.
+Every front end (Discord commands and buttons, the console) and every feature that writes on
+its own (a game's AI turn, a prompt of the day, a sprint's opening prompt) writes through
+``WriteFlow.write``. The flow checks the guild's channel rules, takes the requester's
+fairness slot, lets the destination acknowledge, streams the writing to it, and records the
+finished piece. At shutdown it stops taking work, lets running pieces finish within a bound
+and stops the rest with a message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import logging
+from collections.abc import AsyncIterator, Iterable
 
-from bot.errors import InvalidRequest
-from bot.forms import Form, Genre, Length, PieceSpec, PoemForm
+from bot.errors import InkwellError
+from bot.forms import Form
 from bot.generation.types import SamplingParams
-from bot.storage import Database, GenerationRecord, GuildSettings, NewGeneration
-from bot.writing.fairness import UserGate
+from bot.storage import (
+    Database,
+    DeletedCounts,
+    GenerationRecord,
+    GuildSettings,
+    NewGeneration,
+)
+from bot.writing.destination import Destination, WriteUpdate
+from bot.writing.drafts import Draft
+from bot.writing.fairness import FairnessGate
 from bot.writing.pieces import Piece, WritingService
+from bot.writing.requester import Requester, user_slot
 
-# How much of a piece is carried into a "Continue": the model only needs the recent context.
-CONTINUE_CONTEXT_CHARS = 1200
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Author:
-    """Who asked, and where: attribution and the scope of guild settings."""
-
-    user_id: int
-    name: str
-    guild_id: int | None = None
-    channel_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Draft:
-    """Everything needed to write a piece: what, how, and which recorded piece it reworks."""
-
-    spec: PieceSpec
-    sampling: SamplingParams
-    parent_id: int | None = None
+SHUTTING_DOWN = (
+    "Inkwell is restarting right now, so I can't start a new piece. Please ask again in a minute."
+)
+STOPPED = "⏹ Inkwell had to restart before this piece was finished. Please ask again in a minute."
+NOT_SAVED = (
+    "I couldn't save this piece, so its buttons, /remix and favourites won't know it. "
+    "Copy it if you want to keep it."
+)
+ERASE_WHILE_WRITING = (
+    "I'm still writing a piece for you. Wait until it's finished, then press the button again "
+    "so it is erased too."
+)
 
 
-@dataclass(frozen=True)
-class StudioUpdate:
-    """``queue_position`` while waiting, ``text`` while writing; at the end ``piece`` and the
-    stored ``record``."""
-
-    text: str = ""
-    queue_position: int | None = None
-    piece: Piece | None = None
-    record: GenerationRecord | None = None
+class ShuttingDown(InkwellError):
+    """The bot is stopping and takes no new work."""
 
 
-class Studio:
-    """Hands out writing sessions and looks up recorded pieces."""
+class ChannelNotAllowed(InkwellError):
+    """The guild's admins limited Inkwell to other channels."""
+
+
+class WriteFlow:
+    """Writes pieces for requesters into destinations, fairly, and records them."""
 
     def __init__(
         self,
         writing: WritingService,
         database: Database,
-        gate: UserGate,
+        gate: FairnessGate,
         *,
         cooldown_seconds: float,
     ) -> None:
@@ -69,63 +71,111 @@ class Studio:
         self._database = database
         self._gate = gate
         self._cooldown = cooldown_seconds
+        self._closing = False
+        self._running: set[asyncio.Task[object]] = set()
 
     @property
     def writing(self) -> WritingService:
         """The writing service (model information, raw writing)."""
         return self._writing
 
-    @contextlib.asynccontextmanager
-    async def session(self, author: Author) -> AsyncIterator[WritingSession]:
-        """Hold ``author``'s single writing slot (raises ``RateLimited`` at once when they must
-        wait), so front ends can refuse before they acknowledge anything."""
-        guild = None
-        if author.guild_id is not None:
-            guild = await self._database.guild_settings.get(author.guild_id)
-        cooldown = self._cooldown
-        if guild is not None and guild.cooldown_seconds is not None:
-            cooldown = guild.cooldown_seconds
-        with self._gate.slot(author.user_id, cooldown):
-            yield WritingSession(self._writing, self._database, author, guild)
+    @property
+    def closing(self) -> bool:
+        """True once shutdown began: new pieces are refused."""
+        return self._closing
 
-    async def piece(self, generation_id: int) -> GenerationRecord:
-        """A recorded piece, or a kind error if it no longer exists."""
-        record = await self._database.generations.get(generation_id)
-        if record is None:
-            raise InvalidRequest(
-                f"I can't find piece #{generation_id} any more — it may have "
-                "been deleted by its author."
-            )
-        return record
+    def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
+        """A guild's settings from memory: never waits on the database."""
+        if guild_id is None:
+            return None
+        return self._database.guild_settings.cached(guild_id)
 
+    async def write(
+        self, requester: Requester, destination: Destination, draft: Draft
+    ) -> GenerationRecord | None:
+        """Write ``draft`` for ``requester`` into ``destination``; returns the stored piece, or
+        None when it was shown but could not be stored.
 
-class WritingSession:
-    """One author's turn at the writer; see ``Studio.session``."""
+        Every refusal (channel, slot, cooldown, guild share, shutdown) is raised before the
+        destination acknowledges anything, so it can still be answered privately.
+        """
+        if self._closing:
+            raise ShuttingDown(SHUTTING_DOWN)
+        guild = self.guild_settings(requester.guild_id)
+        self._check_channel(requester, guild)
+        with self._gate.slot(requester.slot_key, requester.guild_id, self._cooldown_for(guild)):
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await destination.accept()
+                stored: list[GenerationRecord | None] = []
+                # aclosing: if delivery fails midway, the generation is cancelled at once.
+                updates = self._updates(requester, draft, guild, stored)
+                async with contextlib.aclosing(updates):
+                    await destination.deliver(draft.spec.title(), updates)
+                return stored[0] if stored else None
+            except asyncio.CancelledError:
+                if self._closing:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(destination.stop(STOPPED), timeout=5)
+                raise
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
-    def __init__(
+    async def find_piece(self, generation_id: int) -> GenerationRecord | None:
+        """A recorded piece, or None. Callers check who may see it (``bot.library.visibility``)."""
+        return await self._database.generations.get(generation_id)
+
+    async def erase_user(self, user_id: int) -> DeletedCounts:
+        """Erase everything stored about a user while holding their slot, so no piece of
+        theirs can start meanwhile or be recorded after the erase."""
+        with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
+            return await self._database.users.delete_all(user_id)
+
+    async def close(self, grace_seconds: float) -> None:
+        """Stop taking work; let running pieces finish for up to ``grace_seconds``, then stop
+        the rest (their destinations say so)."""
+        self._closing = True
+        running = set(self._running)
+        if not running:
+            return
+        log.info("Waiting up to %.0f s for %d piece(s) to finish", grace_seconds, len(running))
+        _, unfinished = await asyncio.wait(running, timeout=grace_seconds)
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            log.warning("Stopped %d unfinished piece(s) for shutdown", len(unfinished))
+            await asyncio.wait(unfinished, timeout=10)
+
+    # --- inside a slot ---------------------------------------------------------------------
+
+    async def _updates(
         self,
-        writing: WritingService,
-        database: Database,
-        author: Author,
+        requester: Requester,
+        draft: Draft,
         guild: GuildSettings | None,
-    ) -> None:
-        self._writing = writing
-        self._database = database
-        self._author = author
-        self._guild = guild
-
-    async def write(self, draft: Draft) -> AsyncIterator[StudioUpdate]:
-        """Write ``draft`` with the guild's defaults, then record the finished piece."""
-        sampling = _with_guild_defaults(draft.sampling, self._guild)
+        stored: list[GenerationRecord | None],
+    ) -> AsyncIterator[WriteUpdate]:
+        sampling = _with_guild_defaults(draft.sampling, guild)
         async for update in self._writing.stream(draft.spec, sampling):
             if update.piece is None:
-                yield StudioUpdate(text=update.text, queue_position=update.queue_position)
+                yield WriteUpdate(text=update.text, queue_position=update.queue_position)
                 continue
-            record = await self._record(update.piece, draft.parent_id)
-            yield StudioUpdate(text=update.piece.text, piece=update.piece, record=record)
+            record = await self._record(update.piece, requester, draft)
+            stored.append(record)
+            yield WriteUpdate(
+                text=update.piece.text,
+                piece=update.piece,
+                record=record,
+                unsaved_reason=None if record is not None else NOT_SAVED,
+            )
 
-    async def _record(self, piece: Piece, parent_id: int | None) -> GenerationRecord:
-        spec, author = piece.spec, self._author
+    async def _record(
+        self, piece: Piece, requester: Requester, draft: Draft
+    ) -> GenerationRecord | None:
+        spec = piece.spec
         params: dict[str, object] = {
             **piece.sampling.as_dict(),
             "length": spec.length.value,
@@ -133,94 +183,69 @@ class WritingSession:
             "model_tokens": piece.new_tokens,
         }
         params.pop("seed")
-        return await self._database.generations.add(
-            NewGeneration(
-                user_id=author.user_id,
-                user_name=author.name,
-                guild_id=author.guild_id,
-                channel_id=author.channel_id,
-                form=spec.form.value,
-                prompt=spec.text,
-                params=params,
-                seed=piece.sampling.seed,
-                model=piece.model,
-                text=piece.text,
-                poem_form=spec.poem_form.value if spec.form is Form.POEM else None,
-                genre=spec.genre.value if spec.form is Form.STORY else None,
-                parent_id=parent_id,
+        user_id = requester.record_user_id
+        prompt_author = draft.prompt_author_id if draft.prompt_author_id != user_id else None
+        try:
+            return await self._database.generations.add(
+                NewGeneration(
+                    user_id=user_id,
+                    user_name=requester.name,
+                    guild_id=requester.guild_id,
+                    channel_id=requester.channel_id,
+                    form=spec.form.value,
+                    prompt=spec.text,
+                    params=params,
+                    seed=piece.sampling.seed,
+                    model=piece.model,
+                    text=piece.text,
+                    poem_form=spec.poem_form.value if spec.form is Form.POEM else None,
+                    genre=spec.genre.value if spec.form is Form.STORY else None,
+                    parent_id=draft.parent_id,
+                    prompt_author_id=prompt_author,
+                )
             )
-        )
+        except Exception:
+            # The writing is done and worth showing: say it wasn't saved, don't throw it away.
+            log.exception("Could not record a finished piece for %s", requester.slot_key)
+            return None
 
+    # --- rules -----------------------------------------------------------------------------
 
-def regenerate_draft(record: GenerationRecord) -> Draft:
-    """The same request as a recorded piece, with a new seed."""
-    sampling = dataclasses.replace(sampling_from_record(record), seed=None)
-    return Draft(spec_from_record(record), sampling, parent_id=record.id)
+    def _cooldown_for(self, guild: GuildSettings | None) -> float:
+        # A server may lengthen the operator's cooldown, never shorten it.
+        if guild is None or guild.cooldown_seconds is None:
+            return self._cooldown
+        return max(self._cooldown, float(guild.cooldown_seconds))
 
-
-def continue_draft(record: GenerationRecord) -> Draft:
-    """Carry a recorded piece on from where it ended."""
-    spec = PieceSpec(
-        form=Form.CONTINUE,
-        text=_tail(record.text),
-        length=Length(record.params.get("length", Length.MEDIUM)),
-    )
-    sampling = dataclasses.replace(sampling_from_record(record), seed=None, max_new_tokens=None)
-    return Draft(spec, sampling, parent_id=record.id)
-
-
-def remix_draft(record: GenerationRecord, changes: SamplingParams) -> Draft:
-    """A recorded piece's request with the same seed and the given parameters changed."""
-    overrides = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
-    sampling = dataclasses.replace(sampling_from_record(record), **overrides)
-    return Draft(spec_from_record(record), sampling, parent_id=record.id)
-
-
-def spec_from_record(record: GenerationRecord) -> PieceSpec:
-    """The request a recorded piece was written for."""
-    return PieceSpec(
-        form=Form(record.form),
-        text=record.prompt,
-        poem_form=PoemForm(record.poem_form or PoemForm.FREE),
-        genre=Genre(record.genre or Genre.ANY),
-        characters=tuple(record.params.get("characters", ())),
-        length=Length(record.params.get("length", Length.MEDIUM)),
-    )
-
-
-def sampling_from_record(record: GenerationRecord) -> SamplingParams:
-    """The exact sampling parameters a recorded piece was written with."""
-    params = record.params
-    return SamplingParams(
-        temperature=params.get("temperature"),
-        top_p=params.get("top_p"),
-        top_k=params.get("top_k"),
-        max_new_tokens=params.get("max_new_tokens"),
-        seed=record.seed,
-    )
+    @staticmethod
+    def _check_channel(requester: Requester, guild: GuildSettings | None) -> None:
+        if guild is None or requester.channel_id is None:
+            return
+        if guild.allows_channel(requester.channel_id) or (
+            requester.parent_channel_id is not None
+            and guild.allows_channel(requester.parent_channel_id)
+        ):
+            return
+        channels = channel_mentions(guild.allowed_channel_ids)
+        raise ChannelNotAllowed(f"I only write in {channels} on this server.")
 
 
 def _with_guild_defaults(sampling: SamplingParams, guild: GuildSettings | None) -> SamplingParams:
     if guild is None:
         return sampling
-    return dataclasses.replace(
-        sampling,
-        temperature=sampling.temperature if sampling.temperature is not None else guild.temperature,
-        top_p=sampling.top_p if sampling.top_p is not None else guild.top_p,
-        top_k=sampling.top_k if sampling.top_k is not None else guild.top_k,
-        max_new_tokens=sampling.max_new_tokens
-        if sampling.max_new_tokens is not None
-        else guild.max_new_tokens,
-    )
+    defaults = {
+        "temperature": guild.temperature,
+        "top_p": guild.top_p,
+        "top_k": guild.top_k,
+        "max_new_tokens": guild.max_new_tokens,
+    }
+    missing = {name: value for name, value in defaults.items() if getattr(sampling, name) is None}
+    return dataclasses.replace(sampling, **missing)
 
 
-def _tail(text: str) -> str:
-    if len(text) <= CONTINUE_CONTEXT_CHARS:
-        return text
-    tail = text[-CONTINUE_CONTEXT_CHARS:]
-    # Start at a line or word boundary so the model doesn't see half a word.
-    for separator in ("\n", " "):
-        cut = tail.find(separator)
-        if 0 <= cut < len(tail) // 2:
-            return tail[cut + 1 :]
-    return tail
+def channel_mentions(channel_ids: Iterable[int], limit: int = 20) -> str:
+    """Channel mentions for a message, at most ``limit`` of them."""
+    ids = sorted(channel_ids)
+    shown = ", ".join(f"<#{c}>" for c in ids[:limit])
+    more = len(ids) - limit
+    return f"{shown} and {more} more" if more > 0 else shown

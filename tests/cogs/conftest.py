@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock.dispatcher import Dispatcher
 from bot.config import DiscordSettings, GenerationSettings, ModelSettings, Settings
 from bot.generation.service import GenerationService
 from bot.storage import Database
-from bot.writing.fairness import UserGate
-from bot.writing.flow import Studio
+from bot.writing.fairness import FairnessGate
+from bot.writing.flow import WriteFlow
 from bot.writing.pieces import WritingService
 from cogs.client import InkwellBot
 from tests.fakediscord import FakeDiscord
@@ -31,6 +32,7 @@ class Stack:
     make_bot: Callable[[], InkwellBot]
     database: Database
     generation: GenerationService
+    flow: WriteFlow
 
 
 def stack_settings(model_dir: str, **generation: int) -> Settings:
@@ -53,20 +55,24 @@ async def build_stack(
     generation = GenerationService(settings.model, settings.generation)
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
-    studio = Studio(
+    flow = WriteFlow(
         WritingService(generation),
         database,
-        UserGate(),
+        FairnessGate(max_per_guild=settings.generation.max_per_guild),
         cooldown_seconds=settings.discord.cooldown_seconds,
     )
 
     def make_bot() -> InkwellBot:
         return InkwellBot(
-            settings=settings, studio=studio, database=database, guild_ready_timeout=0.05
+            settings=settings,
+            flow=flow,
+            database=database,
+            clock=Dispatcher(database),
+            guild_ready_timeout=0.05,
         )
 
     try:
-        yield Stack(server, make_bot, database, generation)
+        yield Stack(server, make_bot, database, generation, flow)
     finally:
         await generation.close()
         await database.close()

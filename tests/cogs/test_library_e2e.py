@@ -186,12 +186,22 @@ async def test_remix_keeps_the_seed_and_changes_the_parameters(stack):
 
 async def test_hall_of_fame_ranks_by_stars_without_pinging(stack):
     server = stack.server
-    guild = server.guild.id
+    guild, channel = server.guild.id, server.channel.id
     pieces = [
-        await add_piece(stack.database, guild_id=guild, prompt=topic, user_name="<@&1> @everyone")
+        await add_piece(
+            stack.database,
+            guild_id=guild,
+            channel_id=channel,
+            prompt=topic,
+            user_name="<@&1> @everyone",
+        )
         for topic in ("one star", "three stars", "two stars", "no stars")
     ]
     await add_piece(stack.database, guild_id=55, prompt="other server")
+    # Much starred, but from a channel bob cannot see (it no longer exists): never shown.
+    hidden = await add_piece(stack.database, guild_id=guild, channel_id=901, prompt="hidden one")
+    for fan in range(5):
+        await stack.database.favorites.add(2000 + fan, hidden.id)
     for piece, fans in zip(pieces, (1, 3, 2, 0), strict=True):
         for fan in range(fans):
             await stack.database.favorites.add(1000 + fan, piece.id)
@@ -202,12 +212,13 @@ async def test_hall_of_fame_ranks_by_stars_without_pinging(stack):
         handle = await server.slash("halloffame", {}, user="bob")
         await handle.wait_callback()
     data = reply(handle)
-    assert not data.get("flags", 0) & EPHEMERAL and data["allowed_mentions"] == NO_PINGS
+    # Only its viewer sees it: what it lists depends on which channels they can see.
+    assert data["flags"] & EPHEMERAL and data["allowed_mentions"] == NO_PINGS
     description = data["embeds"][0]["description"]
     order = [description.index(topic) for topic in ("three stars", "two stars", "one star")]
     assert order == sorted(order)
     assert "⭐ 3" in description and "no stars" not in description
-    assert "other server" not in description
+    assert "other server" not in description and "hidden one" not in description
     assert not handle.final_message().payload["mention_everyone"]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
 
-import cogs.privacy
 from tests.cogs.test_discord_e2e import bot_client, synced
 from tests.fakediscord import EPHEMERAL
 from tests.storage.factories import add_piece
@@ -116,7 +116,8 @@ async def test_an_expired_confirmation_deletes_nothing(stack, monkeypatch):
         question = await stack.server.slash("privacy delete", {}, user="alice")
         await question.wait_callback()
         message = question.final_message()
-        monkeypatch.setattr(cogs.privacy, "CONFIRM_SECONDS", -1)
+        # The extension as the bot loaded it (load_extension makes its own module object).
+        monkeypatch.setattr(sys.modules["cogs.privacy"], "CONFIRM_SECONDS", -1)
         late = await stack.server.click(message, buttons(message)[0], user="alice")
         await late.wait_callback()
     data = late.callback().json["data"]

@@ -18,8 +18,8 @@ from bot.console.parsing import parse_line, parse_options
 from bot.errors import InvalidRequest
 from bot.generation.service import GenerationService
 from bot.storage import CONSOLE_USER_ID, Database
-from bot.writing.fairness import UserGate
-from bot.writing.flow import Studio
+from bot.writing.fairness import FairnessGate
+from bot.writing.flow import WriteFlow
 from bot.writing.pieces import WritingService
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,9 +34,9 @@ async def console(tiny_gpt2_dir, tmp_path):
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
     out = io.StringIO()
-    studio = Studio(WritingService(generation), database, UserGate(), cooldown_seconds=0)
+    flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
     try:
-        yield Console(studio, database, out=out), out, database
+        yield Console(flow, database, out=out), out, database
     finally:
         await generation.close()
         await database.close()

@@ -1,0 +1,1 @@
+"""One clock for every feature that acts later: turn timeouts, daily prompts, sprints."""

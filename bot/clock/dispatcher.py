@@ -1,0 +1,196 @@
+"""The clock: one task that fires due timers from the ``timers`` table.
+
+A timer is claimed atomically before it fires (``TimerRepository.claim``: an UPDATE that only
+one process can win), with a lease. If the process dies between the claim and the effect, the
+lease runs out and the timer is claimed again after the restart, so it still fires once. A
+handler whose effect may already have happened when it is retried (``timer.attempts > 1``)
+checks for that effect first; that is how "a crash right after firing" stays single.
+
+Each kind of timer says what is too late: a turn timeout that is hours overdue is still worth
+firing (the game moves on), a prompt of the day for a day already over is not. Due timers are
+caught up on start with that rule.
+
+Time comes from an injected ``Clock`` (unix seconds and sleep), so tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.storage import Database, Timer
+from bot.writing.destination import DestinationGone
+
+log = logging.getLogger(__name__)
+
+# A handler returns when the timer should fire next (unix seconds), or None when it is done.
+Handler = Callable[[Timer], Awaitable[float | None]]
+
+
+class Clock(Protocol):
+    """Wall-clock time in unix seconds, and a way to wait."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        """Unix seconds now."""
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait on the event loop."""
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class TimerKind:
+    """How one kind of timer fires.
+
+    ``max_lateness``: seconds after ``due_at`` past which firing makes no sense any more
+    (None = always fire). A timer that is too late goes to ``on_missed`` instead, which says
+    when it should fire next (None = drop it).
+    ``lease_seconds``: how long a claim holds before another process may retry the timer;
+    a handler that fails is retried after its lease, at most ``max_attempts`` times.
+    ``on_gone``: the handler's destination is gone for good (``DestinationGone``: a deleted
+    channel, a lost permission). The timer is then dropped rather than retried forever, and
+    this is where its kind pauses whatever it belongs to and tells the owner.
+    """
+
+    name: str
+    fire: Handler
+    max_lateness: float | None = None
+    on_missed: Handler | None = None
+    on_gone: Callable[[Timer, DestinationGone], Awaitable[None]] | None = None
+    lease_seconds: float = 120.0
+    max_attempts: int = 5
+
+
+class Dispatcher:
+    """Fires due timers of the registered kinds; ``run_due`` once, or ``start`` a loop."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock | None = None,
+        *,
+        tick_seconds: float = 1.0,
+        batch: int = 50,
+    ) -> None:
+        self._database = database
+        self._clock = clock or SystemClock()
+        self._tick = tick_seconds
+        self._batch = batch
+        self._kinds: dict[str, TimerKind] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, kind: TimerKind) -> None:
+        """Handle timers of ``kind.name`` from now on."""
+        if kind.name in self._kinds:
+            raise ValueError(f"timer kind {kind.name!r} is already registered")
+        self._kinds[kind.name] = kind
+
+    async def schedule(
+        self, kind: str, key: str, due_at: float, payload: dict[str, object] | None = None
+    ) -> Timer:
+        """Set (or move) the timer ``(kind, key)``."""
+        if kind not in self._kinds:
+            raise ValueError(f"no handler for timer kind {kind!r}")
+        return await self._database.timers.schedule(kind, key, due_at, payload or {})
+
+    async def cancel(self, kind: str, key: str) -> bool:
+        """Remove a timer; False if there was none."""
+        return await self._database.timers.cancel(kind, key)
+
+    async def run_due(self) -> int:
+        """Claim and fire every due timer of a known kind; returns how many fired or were
+        handled as missed. Catching up after downtime is just this, called at start."""
+        handled = 0
+        while True:
+            now = self._clock.now()
+            due = [
+                timer
+                for timer in await self._database.timers.due(now, self._batch)
+                if timer.kind in self._kinds
+            ]
+            if not due:
+                return handled
+            for timer in due:
+                if await self._fire(timer):
+                    handled += 1
+            if len(due) < self._batch:
+                return handled
+
+    async def _fire(self, timer: Timer) -> bool:
+        kind = self._kinds[timer.kind]
+        now = self._clock.now()
+        claimed = await self._database.timers.claim(timer, now, kind.lease_seconds)
+        if claimed is None:
+            return False  # another process has it
+        late = now - claimed.due_at
+        handler = kind.fire
+        if kind.max_lateness is not None and late > kind.max_lateness:
+            log.info("Timer %s/%s is %.0f s late: missed", claimed.kind, claimed.key, late)
+            handler = kind.on_missed or _drop
+        try:
+            next_due = await handler(claimed)
+        except DestinationGone as gone:
+            log.warning("Timer %s/%s: %s; dropping it", claimed.kind, claimed.key, gone)
+            if kind.on_gone is not None:
+                await kind.on_gone(claimed, gone)
+            await self._database.timers.complete(claimed, None)
+            return True
+        except Exception:
+            if claimed.attempts >= kind.max_attempts:
+                log.exception(
+                    "Timer %s/%s failed %d times; dropping it",
+                    claimed.kind,
+                    claimed.key,
+                    claimed.attempts,
+                )
+                await self._database.timers.complete(claimed, None)
+            else:
+                # Leave the claim to expire: the lease is the retry delay, so a failing
+                # handler cannot spin.
+                log.exception(
+                    "Timer %s/%s failed (attempt %d)", claimed.kind, claimed.key, claimed.attempts
+                )
+            return True
+        await self._database.timers.complete(claimed, next_due)
+        return True
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run ``run_due`` every tick, in a task, until ``close``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="clock")
+
+    async def close(self) -> None:
+        """Stop the loop (a timer being fired is cancelled; its lease makes it retry)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:
+                log.exception("The clock could not read its timers; trying again")
+            await self._clock.sleep(self._tick)
+
+
+async def _drop(timer: Timer) -> None:
+    return None

@@ -1,0 +1,71 @@
+"""Who a piece is for: a user, or a game, a schedule or a sprint writing on its own.
+
+The requester decides quota and fairness (whose slot and cooldown a piece takes, and which
+guild's share it counts against) and attribution (whom the stored piece is filed under and
+the name shown with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RequesterKind(StrEnum):
+    """What kind of thing asked for a piece."""
+
+    USER = "user"
+    GAME = "game"
+    SCHEDULE = "schedule"
+    SPRINT = "sprint"
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, and where.
+
+    ``id`` is the user's id for a user, else the game's, schedule's or sprint's own id.
+    ``owner_id`` is the user a non-user requester's pieces are filed under (who started the
+    game or set up the schedule), so erasing that user's data erases them too.
+    ``parent_channel_id`` is the channel a thread belongs to: admins allow channels, and a
+    thread is allowed when its channel is.
+    """
+
+    kind: RequesterKind
+    id: int
+    name: str
+    guild_id: int | None = None
+    channel_id: int | None = None
+    parent_channel_id: int | None = None
+    owner_id: int | None = None
+
+    @classmethod
+    def user(
+        cls,
+        user_id: int,
+        name: str,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        parent_channel_id: int | None = None,
+    ) -> Requester:
+        """A person asking for themselves."""
+        return cls(RequesterKind.USER, user_id, name, guild_id, channel_id, parent_channel_id)
+
+    @property
+    def slot_key(self) -> tuple[str, int]:
+        """The fairness slot this requester holds while a piece is written."""
+        return (self.kind.value, self.id)
+
+    @property
+    def record_user_id(self) -> int:
+        """The user the stored piece belongs to."""
+        if self.kind is RequesterKind.USER:
+            return self.id
+        if self.owner_id is None:
+            raise ValueError(f"a {self.kind} requester needs an owner_id to file pieces under")
+        return self.owner_id
+
+
+def user_slot(user_id: int) -> tuple[str, int]:
+    """A user's own fairness slot (held while their data is erased, too)."""
+    return (RequesterKind.USER.value, user_id)

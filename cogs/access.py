@@ -1,0 +1,57 @@
+"""Who may see which piece on Discord: channel access from discord.py's own permission maths.
+
+``may_see`` in ``bot.library.visibility`` holds the rule; this module answers its one question
+("may this member view that channel?") from the guild cache, with the member's roles and the
+channel's permission overwrites. A thread counts as its parent channel. A channel that is gone,
+or a guild other than the one the member is asking in, counts as not viewable.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.library.visibility import ChannelAccess, may_see, not_visible
+from bot.storage import GenerationRecord
+from bot.writing.flow import WriteFlow
+
+
+def channel_access(interaction: discord.Interaction) -> ChannelAccess | None:
+    """How to check channels for the member behind ``interaction`` (None outside a guild)."""
+    guild = interaction.guild
+    member = interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        return None
+
+    async def can_view(guild_id: int, channel_id: int) -> bool:
+        if guild_id != guild.id:
+            return False
+        channel = guild.get_channel_or_thread(channel_id)
+        if channel is None:
+            # Archived threads are not cached: ask Discord once.
+            try:
+                fetched = await guild.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return False
+            channel = (
+                fetched if isinstance(fetched, discord.abc.GuildChannel | discord.Thread) else None
+            )
+        if isinstance(channel, discord.Thread):
+            channel = channel.parent or guild.get_channel(channel.parent_id)
+        if channel is None:
+            return False
+        return channel.permissions_for(member).view_channel
+
+    return can_view
+
+
+async def visible_piece(
+    interaction: discord.Interaction, flow: WriteFlow, piece_id: int
+) -> GenerationRecord:
+    """The piece ``piece_id`` if the member may see it, else the same ``NotFound`` as for a
+    piece that never existed."""
+    record = await flow.find_piece(piece_id)
+    if record is None or not await may_see(
+        record, interaction.user.id, channel_access(interaction)
+    ):
+        raise not_visible(piece_id)
+    return record

@@ -1,0 +1,114 @@
+"""SIGTERM and SIGINT against a real ``python -m bot run`` process and the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakediscord import EPHEMERAL
+
+REPO = Path(__file__).resolve().parents[2]
+STOPPED_TEXT = "had to restart before this piece was finished"
+
+
+def write_config(tmp_path: Path, model_dir: Path, grace: float) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[model]\nname = "{model_dir}"\n'
+        "[generation]\nmax_new_tokens_cap = 2000\nmax_prompt_tokens = 96\n"
+        f"[discord]\ncooldown_seconds = 0.0\nshutdown_grace_seconds = {grace}\n"
+        f'[storage]\ndatabase = "{tmp_path / "bot.db"}"\n'
+        '[logging]\nlevel = "INFO"\n'
+    )
+    return config
+
+
+async def start_bot(server, config: Path, *, ignore_eos: bool) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "INKWELL_DISCORD_TOKEN": "test-token",
+        "INKWELL_TEST_IGNORE_EOS": "1" if ignore_eos else "0",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.cogs.bot_process",
+        server.rest_base,
+        str(server.gateway_url),
+        str(config),
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await server.wait_for_session(timeout=60)
+        await asyncio.sleep(0.5)  # READY, then the guild: let the client take them in
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+async def stopped(process: asyncio.subprocess.Process, timeout: float = 60) -> tuple[int, str]:  # noqa: ASYNC109
+    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, output.decode(errors="replace")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_signal_stops_unfinished_pieces_with_a_message_and_exits_0(
+    fake_discord, tiny_gpt2_dir, tmp_path, signum
+):
+    config = write_config(tmp_path, tiny_gpt2_dir, grace=0.5)
+    process = await start_bot(fake_discord, config, ignore_eos=True)
+    try:
+        long_piece = await fake_discord.slash(
+            "generate", {"prompt": "A very long tale", "max_tokens": 2000, "seed": 1}, user="alice"
+        )
+        await long_piece.wait_callback(timeout=10)
+        # Streaming has begun: the reply shows text, not just "thinking…".
+        await fake_discord.wait_for(
+            lambda: any("▌" in (r.json or {}).get("content", "") for r in long_piece.responses()),
+            timeout=20,
+        )
+        process.send_signal(signum)
+        await asyncio.sleep(0.1)
+        late = await fake_discord.slash("poem", {"topic": "too late"}, user="bob")
+        code, output = await stopped(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert code == 0, output
+    final = long_piece.final_message()
+    assert final is not None and STOPPED_TEXT in final.content, output
+    callback = late.callback()
+    assert callback is not None and callback.json["data"]["flags"] & EPHEMERAL
+    assert "restarting" in callback.json["data"]["content"]
+
+
+async def test_a_piece_that_finishes_within_the_grace_is_delivered_whole(
+    fake_discord, tiny_gpt2_dir, tmp_path
+):
+    config = write_config(tmp_path, tiny_gpt2_dir, grace=30)
+    process = await start_bot(fake_discord, config, ignore_eos=True)
+    try:
+        piece = await fake_discord.slash(
+            "generate", {"prompt": "A short tale", "max_tokens": 40, "seed": 2}, user="alice"
+        )
+        await piece.wait_callback(timeout=10)
+        process.send_signal(signal.SIGTERM)
+        code, output = await stopped(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert code == 0, output
+    final = piece.final_message()
+    assert final is not None and "Written by AI" in final.content, output
+    assert STOPPED_TEXT not in final.content
