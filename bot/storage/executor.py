@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ async def connect(path: Path) -> aiosqlite.Connection:
     try:
         conn.row_factory = sqlite3.Row
         await pragma(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = await pragma(conn, "PRAGMA journal_mode = WAL")
+        mode = await _retry_while_locked(lambda: pragma(conn, "PRAGMA journal_mode = WAL"))
         if str(mode).lower() != "wal":
             log.warning("SQLite refused WAL mode for %s (got %r); continuing", path, mode)
         await pragma(conn, "PRAGMA synchronous = FULL")
@@ -71,6 +71,25 @@ async def connect(path: Path) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
+
+
+async def _retry_while_locked(
+    statement: Callable[[], Awaitable[Any]], budget_seconds: float = BUSY_TIMEOUT_MS / 1000
+) -> Any:
+    """Run ``statement``, retrying while another process holds the lock. Switching a new
+    file to WAL ignores busy_timeout, so two processes opening one new database at once
+    would otherwise fail with "database is locked"."""
+    deadline = asyncio.get_running_loop().time() + budget_seconds
+    delay = 0.01
+    while True:
+        try:
+            return await statement()
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or asyncio.get_running_loop().time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 class Executor:

@@ -106,15 +106,20 @@ async def apply_migrations(
     racing on the same file apply each migration once.
     """
     latest = len(migrations)
-    start = int(await pragma(conn, "PRAGMA user_version"))
-    if start > latest:
-        raise newer_database_error(path, start, latest)
-    current = start
+    seen = int(await pragma(conn, "PRAGMA user_version"))
+    if seen > latest:
+        raise newer_database_error(path, seen, latest)
+    # "Before" is what this process found once it held the write lock: a process that waited
+    # while another migrated must not report the other's upgrade as its own.
+    start: int | None = None
+    current = seen
     while current < latest:
         migration = migrations[current]
         await pragma(conn, "BEGIN IMMEDIATE")
         try:
             found = int(await pragma(conn, "PRAGMA user_version"))
+            if start is None:
+                start = found
             if found == current:
                 await _run_migration(conn, migration)
             await pragma(conn, "COMMIT")
@@ -134,7 +139,7 @@ async def apply_migrations(
             continue
         log.info("database %s migrated to version %d (%s)", path, migration.version, migration.name)
         current = migration.version
-    return start, current
+    return (seen if start is None else start), current
 
 
 async def _run_migration(conn: aiosqlite.Connection, migration: Migration) -> None:
