@@ -88,9 +88,14 @@ def configure_logging(level: str) -> None:
 def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
     import discord
 
+    from bot import log_redaction
+    from bot.config import discord_token
     from cogs.launcher import run_bot, sync_commands
 
     discord.utils.setup_logging(level=logging.getLevelName(settings.logging.level))
+    # At DEBUG discord.py logs webhook URLs, which carry interaction tokens: never let a
+    # token or the bot's own token reach a log.
+    log_redaction.install([discord_token()])
     if args.command == "run":
         asyncio.run(run_bot(settings))
         return 0

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from bot.storage.validation import MAX_GENERATION_CHARS
+
 TOKEN_ENV_VARS = ("INKWELL_DISCORD_TOKEN", "DISCORD_TOKEN")
+# Generous characters per token (GPT-2 and SmolLM2 average about 4): the token cap is bounded
+# so that a piece of the longest allowed length always fits in storage.
+CHARS_PER_TOKEN_BOUND = 16
+MAX_STORABLE_TOKENS = MAX_GENERATION_CHARS // CHARS_PER_TOKEN_BOUND
 CONFIG_ENV_VAR = "INKWELL_CONFIG"
 
 
@@ -57,7 +63,7 @@ class ModelSettings:
 class GenerationSettings:
     """Limits and defaults for every generation request."""
 
-    max_new_tokens_cap: int = _rule(400, low=1, high=4096)
+    max_new_tokens_cap: int = _rule(400, low=1, high=MAX_STORABLE_TOKENS)
     max_prompt_tokens: int = _rule(512, low=16, high=8192)
     max_batch_size: int = _rule(8, low=1, high=64)
     max_queue: int = _rule(32, low=1, high=10_000)

@@ -78,3 +78,14 @@ def test_token_only_from_environment(monkeypatch, tmp_path):
     path.write_text('[discord]\ntoken = "leak"\n')
     with pytest.raises(ConfigError, match=r"Unknown key discord\.token"):
         load_settings(path)
+
+
+def test_the_token_cap_cannot_outgrow_what_storage_holds():
+    from bot.config import CHARS_PER_TOKEN_BOUND, MAX_STORABLE_TOKENS
+    from bot.storage import MAX_GENERATION_CHARS
+
+    assert MAX_STORABLE_TOKENS * CHARS_PER_TOKEN_BOUND <= MAX_GENERATION_CHARS
+    with pytest.raises(ConfigError, match=r"generation\.max_new_tokens_cap"):
+        settings_from_dict({"generation": {"max_new_tokens_cap": MAX_STORABLE_TOKENS + 1}})
+    ok = settings_from_dict({"generation": {"max_new_tokens_cap": MAX_STORABLE_TOKENS}})
+    assert ok.generation.max_new_tokens_cap == MAX_STORABLE_TOKENS

@@ -242,3 +242,32 @@ async def test_library_commands_sync_with_descriptions_everywhere(stack):
             assert option["description"] and option["description"] != "…", option
     remix_options = [option["name"] for option in commands["remix"]["options"]]
     assert remix_options == ["id", "temperature", "top_p", "top_k", "max_tokens"]
+
+
+async def test_pieces_from_a_private_channel_or_its_thread_stay_with_those_who_see_it(stack):
+    server = stack.server
+    staff = await server.add_private_channel("staff-room", allow=["alice"])
+    thread = await server.add_thread(staff, "drafts", owner="alice")
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        ids = []
+        for topic, where in (("secret plans", staff), ("thread secrets", thread)):
+            handle = await server.slash("poem", {"topic": topic}, user="alice", channel=where)
+            last = (await finished(handle, server))[-1]  # one piece at a time per member
+            ids.append(int(re.search(r"piece #(\d+)", last.content).group(1)))
+        for piece_id in ids:
+            await stack.database.favorites.add(5000 + piece_id, piece_id)  # famous pieces
+        bob_remixes = [await server.slash("remix", {"id": i}, user="bob") for i in ids]
+        bob_fame = await server.slash("halloffame", {}, user="bob")
+        alice_fame = await server.slash("halloffame", {}, user="alice")
+        alice_remix = await server.slash("remix", {"id": ids[1]}, user="alice", channel=staff)
+        for handle in (*bob_remixes, bob_fame, alice_fame):
+            await handle.wait_callback()
+        await finished(alice_remix, server)
+    for handle in bob_remixes:  # the same answer as for a piece that never existed
+        assert reply(handle)["flags"] & EPHEMERAL
+        assert "can't find piece" in reply(handle)["content"]
+    bob_sees = reply(bob_fame)["embeds"][0]["description"]
+    assert "secret plans" not in bob_sees and "thread secrets" not in bob_sees
+    alice_sees = reply(alice_fame)["embeds"][0]["description"]
+    assert "secret plans" in alice_sees and "thread secrets" in alice_sees

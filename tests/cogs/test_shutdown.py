@@ -20,7 +20,7 @@ def write_config(tmp_path: Path, model_dir: Path, grace: float) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[model]\nname = "{model_dir}"\n'
-        "[generation]\nmax_new_tokens_cap = 2000\nmax_prompt_tokens = 96\n"
+        "[generation]\nmax_new_tokens_cap = 1250\nmax_prompt_tokens = 96\n"
         f"[discord]\ncooldown_seconds = 0.0\nshutdown_grace_seconds = {grace}\n"
         f'[storage]\ndatabase = "{tmp_path / "bot.db"}"\n'
         '[logging]\nlevel = "INFO"\n'
@@ -50,6 +50,11 @@ async def start_bot(server, config: Path, *, ignore_eos: bool) -> asyncio.subpro
     try:
         await server.wait_for_session(timeout=60)
         await asyncio.sleep(0.5)  # READY, then the guild: let the client take them in
+    except TimeoutError:
+        if process.returncode is None:
+            process.kill()
+        output, _ = await process.communicate()
+        raise AssertionError(f"the bot never connected:\n{output.decode(errors='replace')}")
     except BaseException:
         process.kill()
         raise
