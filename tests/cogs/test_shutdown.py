@@ -54,7 +54,8 @@ async def start_bot(server, config: Path, *, ignore_eos: bool) -> asyncio.subpro
         if process.returncode is None:
             process.kill()
         output, _ = await process.communicate()
-        raise AssertionError(f"the bot never connected:\n{output.decode(errors='replace')}")
+        printed = output.decode(errors="replace")
+        raise AssertionError(f"the bot never connected:\n{printed}") from None
     except BaseException:
         process.kill()
         raise
