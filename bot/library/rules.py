@@ -20,6 +20,7 @@ PROMPT_FORMS = ("poem", "story", "script", "continue", "generate")
 # Saved-prompt option -> the writing command's option it fills.
 _PROMPT_OPTIONS = {"poem_form": "form", "genre": "genre", "characters": "characters"}
 REMIX_OPTIONS = ("temperature", "top_p", "top_k", "max_tokens")
+EXPORT_PAGE = 100
 
 
 def prompt_options(**given: str | None) -> dict[str, str]:
@@ -93,10 +94,12 @@ def clamp_page(page: int, total: int, page_size: int) -> int:
 
 
 async def all_favorites(database: Database, user_id: int) -> list[FavoriteWithPiece]:
-    """Every favourite of a user, newest first (fetched a page at a time), for exports."""
+    """Every favourite of a user, newest first, for exports: fetched a page at a time by
+    keyset, so a long list costs linear time and a removal meanwhile skips nothing."""
     found: list[FavoriteWithPiece] = []
     while True:
-        batch = await database.favorites.list(user_id, 100, len(found))
+        before = found[-1].favorite.id if found else None
+        batch = await database.favorites.list_before(user_id, EXPORT_PAGE, before)
         found.extend(batch)
-        if len(batch) < 100:
+        if len(batch) < EXPORT_PAGE:
             return found

@@ -49,6 +49,9 @@ def _favorite_with_piece(row: sqlite3.Row) -> FavoriteWithPiece:
     return FavoriteWithPiece(favorite=favorite, piece=piece)
 
 
+_MAX_ID = 2**63 - 1  # above every rowid
+
+
 class FavoriteRepository:
     """Every method takes the acting `user_id`; users only ever see their own rows."""
 
@@ -117,6 +120,20 @@ class FavoriteRepository:
             _FAVORITE_WITH_PIECE
             + " WHERE favorites.user_id = ? ORDER BY favorites.id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
+        )
+        return [_favorite_with_piece(row) for row in rows]
+
+    async def list_before(
+        self, user_id: int, limit: int, before_id: int | None = None
+    ) -> builtins.list[FavoriteWithPiece]:
+        """The user's favourites older than favourite ``before_id`` (None: from the newest),
+        newest first. Keyset paging: each page is an index seek however deep it is, and a
+        favourite removed meanwhile never makes the next page skip one."""
+        check_page(limit, 0)
+        rows = await self._db.fetch_all(
+            _FAVORITE_WITH_PIECE + " WHERE favorites.user_id = ? AND favorites.id < ?"
+            " ORDER BY favorites.id DESC LIMIT ?",
+            (user_id, _MAX_ID if before_id is None else before_id, limit),
         )
         return [_favorite_with_piece(row) for row in rows]
 

@@ -136,3 +136,25 @@ def test_small_helpers():
         "when": "2024-06-02 08:05:09+00:00",
         "text": "é",
     }
+
+
+def test_user_data_over_the_upload_limit_comes_in_complete_parts():
+    from bot.library.exports import user_data_files
+
+    data = {
+        "format_version": 1,
+        "user_id": 5,
+        "generations": [{"id": i, "text": "x" * 500} for i in range(40)],
+        "favorites": [{"id": i, "note": "y" * 300} for i in range(10)],
+        "saved_prompts": [],
+    }
+    assert len(user_data_files(data, 10_000_000)) == 1
+    parts = user_data_files(data, 4_000)
+    assert len(parts) > 1
+    decoded = [json.loads(part) for part in parts]
+    assert all(len(part.encode()) <= 4_000 for part in parts)
+    assert [d["part"] for d in decoded] == list(range(1, len(parts) + 1))
+    assert {d["parts"] for d in decoded} == {len(parts)}
+    assert [g["id"] for d in decoded for g in d["generations"]] == list(range(40))
+    assert [f["id"] for d in decoded for f in d["favorites"]] == list(range(10))
+    assert all(d["user_id"] == 5 and "saved_prompts" in d for d in decoded)

@@ -113,3 +113,26 @@ async def test_hall_of_fame_orders_by_stars_then_age(db: Database) -> None:
         tie_old.id,
     ]
     assert await db.favorites.hall_of_fame(12345) == []
+
+
+async def test_keyset_pages_skip_nothing_when_a_favourite_goes_meanwhile(db: Database) -> None:
+    pieces = [await add_piece(db, user_id=BOB, text=f"poem {i}") for i in range(5)]
+    ids = [(await db.favorites.add(ALICE, p.id)).favorite.id for p in pieces]
+    first = await db.favorites.list_before(ALICE, 2)
+    assert [f.favorite.id for f in first] == [ids[4], ids[3]]
+    await db.favorites.remove(ALICE, ids[4])  # removed between two pages of an export
+    rest = await db.favorites.list_before(ALICE, 10, first[-1].favorite.id)
+    assert [f.favorite.id for f in rest] == [ids[2], ids[1], ids[0]]
+    # OFFSET paging would have skipped one: the row that slid onto the first page.
+    offset_rest = await db.favorites.list(ALICE, 10, 2)
+    assert [f.favorite.id for f in offset_rest] == [ids[1], ids[0]]
+
+
+async def test_keyset_pages_use_the_index(db: Database) -> None:
+    plan = await db._executor.fetch_all(
+        "EXPLAIN QUERY PLAN SELECT id FROM favorites WHERE user_id = ? AND id < ?"
+        " ORDER BY id DESC LIMIT 10",
+        (ALICE, 100),
+    )
+    details = " ".join(row["detail"] for row in plan)
+    assert "favorites_by_user" in details and "SCAN" not in details, details
