@@ -1,0 +1,139 @@
+"""The write flow on Discord end to end: posts without an interaction, refusals that come
+before the acknowledgement, erasure of copied words, and what the bot subscribes to."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+
+import pytest
+
+from bot.forms import Form, PieceSpec
+from bot.generation.types import SamplingParams
+from bot.writing.destination import DestinationGone
+from bot.writing.drafts import Draft
+from bot.writing.requester import Requester, RequesterKind
+from cogs.destinations import ChannelPost
+from tests.cogs.test_discord_e2e import bot_client, finished, synced
+from tests.fakediscord import EPHEMERAL, SEND_MESSAGES
+
+GUILDS_INTENT = 1
+
+
+def schedule_requester(server, channel, owner: str = "mod") -> Requester:
+    return Requester(
+        RequesterKind.SCHEDULE,
+        id=1,
+        name="prompt of the day",
+        guild_id=server.guild.id,
+        channel_id=channel.id,
+        owner_id=server.user(owner).id,
+    )
+
+
+def a_draft(text: str = "@everyone <@&1> the lighthouse at dawn") -> Draft:
+    return Draft(PieceSpec(form=Form.GENERATE, text=text), SamplingParams(max_new_tokens=24))
+
+
+async def test_the_bot_asks_discord_for_the_guilds_intent_only(stack):
+    async with bot_client(stack):
+        session = await stack.server.wait_for_session()
+    assert session.intents == GUILDS_INTENT
+
+
+async def test_a_piece_posted_to_a_channel_without_an_interaction(stack):
+    server = stack.server
+    async with bot_client(stack) as bot:
+        channel = bot.get_channel(server.channel.id)
+        post = ChannelPost(channel, interval=0.01)
+        record = await stack.flow.write(schedule_requester(server, server.channel), post, a_draft())
+        assert post.message is not None
+    assert record is not None and record.user_id == server.user("mod").id
+    message = server.store.get(post.message.id)
+    assert message is not None and message.channel_id == server.channel.id
+    assert "Written by AI" in message.content and f"piece #{record.id}" in message.content
+    assert [i.split(":")[1] for i in message.custom_ids()] == ["regen", "more", "save"]
+    assert not message.payload["mention_everyone"] and message.payload["mention_roles"] == []
+    for request in server.requests_to(f"/channels/{server.channel.id}/messages"):
+        if request.json is not None:
+            assert request.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_posting_where_the_bot_may_not_or_into_a_deleted_channel_is_gone(stack):
+    server = stack.server
+    muted = await server.add_channel("muted")
+    await server.set_overwrite(muted, server.user("bot"), deny=SEND_MESSAGES)
+    doomed = await server.add_channel("doomed")
+    async with bot_client(stack) as bot:
+        await server.wait_for(lambda: bot.get_channel(doomed.id) is not None)
+        muted_channel, doomed_channel = bot.get_channel(muted.id), bot.get_channel(doomed.id)
+        await server.delete_channel(doomed)
+        for channel, says in ((muted_channel, "not allowed"), (doomed_channel, "no longer")):
+            with pytest.raises(DestinationGone, match=says):
+                await stack.flow.write(
+                    schedule_requester(server, channel),
+                    ChannelPost(channel, interval=0.01),
+                    a_draft(),
+                )
+    # Nothing half-written was left behind, and no piece was stored for a post never made.
+    assert await stack.database.generations.count_for_user(server.user("mod").id) == 0
+
+
+async def test_the_acknowledgement_never_waits_on_a_write_transaction(stack):
+    server = stack.server
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        other = sqlite3.connect(stack.database.path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another program writing for a long time
+            other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")
+            handle = await server.slash("poem", {"topic": "locks"}, user="alice")
+            await handle.wait_callback(timeout=3)
+            await asyncio.sleep(1.5)
+        finally:
+            other.rollback()
+            other.close()
+        await finished(handle, server)
+    assert handle.callback().json["type"] == 5 and handle.callback_delay < 3
+
+
+async def test_erasing_my_data_erases_my_message_from_pieces_that_continued_it(stack):
+    server = stack.server
+    alice = server.user("alice")
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        message = await server.user_message("my diary says the door was red", user="alice")
+        handle = await server.message_context("Continue with Inkwell", message, user="bob")
+        last = (await finished(handle, server))[-1]
+    piece_id = int(re.search(r"piece #(\d+)", last.content).group(1))
+    before = await stack.database.generations.get(piece_id)
+    assert before.prompt_author_id == alice.id and "diary" in before.prompt
+    counts = await stack.flow.erase_user(alice.id)
+    after = await stack.database.generations.get(piece_id)
+    assert counts.redacted_prompts == 1
+    assert after.prompt == "" and after.prompt_redacted and after.text == before.text
+
+
+async def test_a_button_pointing_at_a_piece_you_cannot_see_is_refused(stack):
+    server = stack.server
+    staff = await server.add_private_channel("staff", allow=["alice"])
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        secret = await server.slash("poem", {"topic": "secret"}, user="alice", channel=staff)
+        secret_id = int(re.search(r"piece #(\d+)", (await finished(secret, server))[-1].content)[1])
+        public = await server.slash("poem", {"topic": "open"}, user="bob")
+        message = (await finished(public, server))[-1]
+        # A doctored client: bob's own public message, its buttons aimed at alice's piece.
+        for row in message.payload["components"]:
+            for button in row["components"]:
+                button["custom_id"] = re.sub(r"\d+$", str(secret_id), button["custom_id"])
+        clicks = [
+            await server.click(message, custom_id, user="bob") for custom_id in message.custom_ids()
+        ]
+        for click in clicks:
+            await click.wait_callback()
+    for click in clicks:
+        data = click.callback().json["data"]
+        assert data["flags"] & EPHEMERAL and "can't find piece" in data["content"]
+    assert await stack.database.favorites.count(server.user("bob").id) == 0
