@@ -1,9 +1,10 @@
 """Versioned schema migrations: `migrations/NNNN_name.sql`, recorded in `user_version`.
 
-Each file runs in its own BEGIN IMMEDIATE ... COMMIT together with the
-`PRAGMA user_version` bump, so a failing migration leaves the database exactly at
-the previous version. `executescript` is deliberately not used: it COMMITs before
-running, which would make every migration non-atomic.
+One run holds the write lock (BEGIN IMMEDIATE) from before it reads `user_version` to
+its COMMIT; each file runs in its own savepoint together with its `PRAGMA user_version`
+bump, so a failing migration leaves the database exactly at the previous version.
+`executescript` is deliberately not used: it COMMITs before running, which would make
+every migration non-atomic.
 """
 
 from __future__ import annotations
@@ -102,44 +103,72 @@ async def apply_migrations(
 ) -> tuple[int, int]:
     """Apply every pending migration on `conn`; return (version before, version after).
 
-    The version is re-read after BEGIN IMMEDIATE, so a bot and the `db upgrade` CLI
-    racing on the same file apply each migration once.
+    The whole run holds the write lock: BEGIN IMMEDIATE first, then `user_version` is
+    re-read, so when several processes open one new file at once exactly one of them
+    migrates it (from 0 to the latest), and the others, having waited on busy_timeout,
+    find it up to date and report (latest, latest). Each file still runs in its own
+    savepoint: a failing migration is undone and the ones before it are committed.
     """
     latest = len(migrations)
     seen = int(await pragma(conn, "PRAGMA user_version"))
     if seen > latest:
         raise newer_database_error(path, seen, latest)
-    # "Before" is what this process found once it held the write lock: a process that waited
-    # while another migrated must not report the other's upgrade as its own.
-    start: int | None = None
-    current = seen
-    while current < latest:
-        migration = migrations[current]
+    if seen == latest:  # versions only grow: nothing can be pending, no lock needed
+        return seen, seen
+    await _begin_immediate(conn, path)
+    try:
+        start = int(await pragma(conn, "PRAGMA user_version"))
+        if start > latest:
+            raise newer_database_error(path, start, latest)
+        current = start
+        for migration in migrations[start:]:
+            await _apply_one(conn, migration, current, start)
+            log.info(
+                "database %s migrated to version %d (%s)", path, migration.version, migration.name
+            )
+            current = migration.version
+        await pragma(conn, "COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await pragma(conn, "ROLLBACK")
+        raise
+    return start, current
+
+
+async def _begin_immediate(conn: aiosqlite.Connection, path: Path) -> None:
+    """Take the write lock, waiting up to busy_timeout for another process to finish."""
+    try:
         await pragma(conn, "BEGIN IMMEDIATE")
-        try:
-            found = int(await pragma(conn, "PRAGMA user_version"))
-            if start is None:
-                start = found
-            if found == current:
-                await _run_migration(conn, migration)
-            await pragma(conn, "COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                await pragma(conn, "ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(
-                    f"Database migration {migration.path.name} failed: {exc}. "
-                    f"The database was left unchanged at schema version {current}."
-                ) from exc
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
             raise
-        if found != current:  # another process migrated while we waited for the lock
-            if found > latest:
-                raise newer_database_error(path, found, latest)
-            current = found
-            continue
-        log.info("database %s migrated to version %d (%s)", path, migration.version, migration.name)
-        current = migration.version
-    return (seen if start is None else start), current
+        raise StorageError(
+            f"The database {path} stayed locked by another program for too long to upgrade "
+            f"it ({exc}); try again when it has finished."
+        ) from exc
+
+
+async def _apply_one(
+    conn: aiosqlite.Connection, migration: Migration, current: int, start: int
+) -> None:
+    """Run one migration file in a savepoint of the run's transaction; on failure roll it
+    back and commit the migrations before it, so the file is left at `current`."""
+    await pragma(conn, "SAVEPOINT migration")
+    try:
+        await _run_migration(conn, migration)
+        await pragma(conn, "RELEASE migration")
+    except BaseException as exc:
+        left_at = start  # some errors (disk full, I/O) make SQLite roll back everything
+        if conn.in_transaction:
+            await pragma(conn, "ROLLBACK TO migration")
+            await pragma(conn, "COMMIT")  # keep the migrations that did succeed
+            left_at = current
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(
+                f"Database migration {migration.path.name} failed: {exc}. "
+                f"The database was left unchanged at schema version {left_at}."
+            ) from exc
+        raise
 
 
 async def _run_migration(conn: aiosqlite.Connection, migration: Migration) -> None:

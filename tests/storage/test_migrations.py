@@ -91,6 +91,18 @@ async def test_failing_migration_leaves_previous_version(db_path: Path, tmp_path
     await db.close()
 
 
+async def test_a_failing_migration_in_one_run_keeps_the_ones_before_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    # One run (one write lock) applies every pending file; each is still its own unit.
+    folder = copy_migrations(tmp_path, {f"{LATEST + 1:04d}_broken.sql": "SELECT * FROM nowhere;"})
+    with pytest.raises(StorageError) as caught:
+        await upgrade(db_path, migrations_dir=folder)
+    assert f"left unchanged at schema version {LATEST}" in caught.value.user_message
+    assert user_version(db_path) == LATEST
+    assert {"generations", "timers"} <= tables(db_path)
+
+
 async def test_failure_in_first_migration_leaves_empty_database(
     db_path: Path, tmp_path: Path
 ) -> None:
