@@ -88,12 +88,17 @@ async def test_the_acknowledgement_never_waits_on_a_write_transaction(stack):
         try:
             other.execute("BEGIN IMMEDIATE")  # another program writing for a long time
             other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")
+            # A write of the bot's own now waits for that lock (up to busy_timeout, 5 s),
+            # holding the connection: a command that needed the database would wait too.
+            queued = asyncio.create_task(stack.database.prompts.save(1, "x", "y", "poem", {}))
+            await asyncio.sleep(0.2)
             handle = await server.slash("poem", {"topic": "locks"}, user="alice")
             await handle.wait_callback(timeout=3)
-            await asyncio.sleep(1.5)
+            assert not queued.done()
         finally:
             other.rollback()
             other.close()
+        await queued
         await finished(handle, server)
     assert handle.callback().json["type"] == 5 and handle.callback_delay < 3
 

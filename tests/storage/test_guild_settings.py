@@ -85,9 +85,13 @@ async def test_settings_are_read_from_memory_while_another_process_holds_the_wri
     await db.guild_settings.allow_channel(7, 70)
     # Another program holds a long write transaction on the same file.
     other = sqlite3.connect(db.path, timeout=0)
+    queued = None
     try:
         other.execute("BEGIN IMMEDIATE")
         other.execute("UPDATE guild_settings SET cooldown_seconds = 99")
+        # Our own write now waits on that lock and holds the connection meanwhile.
+        queued = asyncio.create_task(db.guild_settings.update(8, temperature=0.3))
+        await asyncio.sleep(0.2)
         started = time.perf_counter()
         settings = await asyncio.wait_for(db.guild_settings.get(7), timeout=1)
         unknown = await asyncio.wait_for(db.guild_settings.get(8), timeout=1)
@@ -95,9 +99,13 @@ async def test_settings_are_read_from_memory_while_another_process_holds_the_wri
         assert settings.cooldown_seconds == 30 and settings.allowed_channel_ids == {70}
         assert unknown == db.guild_settings.cached(8)
         assert unknown.cooldown_seconds is None and not unknown.allowed_channel_ids
+        assert not queued.done()
     finally:
         other.rollback()
         other.close()
+    if queued is not None:
+        assert (await queued).temperature == 0.3
+    assert db.guild_settings.cached(8).temperature == 0.3
 
 
 async def test_the_cache_follows_every_change_and_a_reopened_database(db_path) -> None:
