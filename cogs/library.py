@@ -35,6 +35,7 @@ from bot.writing.flow import WriteFlow
 from cogs.access import channel_access, visible_piece
 from cogs.destinations import write_reply
 from cogs.errors import report_error
+from cogs.render import piece_body
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -68,7 +69,8 @@ def escaped_within(text: str, limit: int) -> str:
 
 
 def _snippet(text: str, limit: int = 90) -> str:
-    return discord.utils.escape_markdown(shorten(text, limit))
+    # Generated text: links shown, not embedded; invites removed (see piece_body).
+    return piece_body(shorten(text, limit))
 
 
 def favorites_page_embed(
@@ -99,7 +101,7 @@ def favorites_page_embed(
 
 def piece_embed(piece: GenerationRecord, heading: str) -> discord.Embed:
     """A whole piece with its attribution: model, seed, parameters, prompt, date, who asked."""
-    body = discord.utils.escape_markdown(piece.text)
+    body = piece_body(piece.text)
     if len(body) > EMBED_TEXT_LIMIT:
         body = body[:EMBED_TEXT_LIMIT] + "…\n*(cut short here — `/favorites export` has it all)*"
     embed = discord.Embed(

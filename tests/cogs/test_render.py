@@ -304,3 +304,34 @@ def embeds_or_invites(content: str) -> list[str]:
             continue
         position = found.end()
     return problems + _BARE_INVITE.findall("".join(text))
+
+
+def test_library_embeds_show_links_without_embedding_them_and_drop_invites():
+    from datetime import UTC, datetime
+
+    from bot.storage import GenerationRecord
+    from cogs.library import hall_of_fame_embed, piece_embed
+
+    piece = GenerationRecord(
+        id=3,
+        user_id=1,
+        user_name="Ada",
+        guild_id=None,
+        channel_id=None,
+        form="generate",
+        poem_form=None,
+        genre=None,
+        prompt="links",
+        params={},
+        seed=1,
+        model="tiny",
+        text="join discord.gg/abc123 or read https://example.com/a now",
+        parent_id=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    for text in (
+        piece_embed(piece, "⭐").description,
+        hall_of_fame_embed([(piece, 2)], "guild").description,
+    ):
+        assert "discord.gg" not in text and "[invite removed]" in text
+        assert "<https://example.com/a>" in text
