@@ -83,18 +83,36 @@ class GenerationRepository:
 
         Raises `TooLong` for an over-long prompt or text. A finished piece is never refused
         because its parent was erased meanwhile: it is stored without the link, and if its
-        prompt held the erased author's words, without those too.
+        prompt held the erased author's words, without those too. Likewise when the parent
+        is still there but the author of the prompt it was copied from erased their data
+        while this piece was being written. `prompt_author_id` equal to the requester is
+        stored as None (their own words).
         """
         check_length(new.prompt, "prompt", MAX_PROMPT_CHARS)
         check_length(new.text, "generated text", MAX_GENERATION_CHARS)
         params = to_json(new.params, "generation settings")
         created_at = to_db_time(self._clock())
+        author = None if new.prompt_author_id == new.user_id else new.prompt_author_id
         parent_id, prompt, redacted = new.parent_id, new.prompt, False
         async with self._db.transaction():
-            if parent_id is not None and await self._missing(parent_id):
-                parent_id = None
-                if new.prompt_author_id not in (None, new.user_id):
-                    prompt, redacted = "", True
+            if parent_id is not None:
+                parent = await self._db.fetch_one(
+                    "SELECT prompt_author_id, prompt_redacted FROM generations WHERE id = ?",
+                    (parent_id,),
+                )
+                if parent is None:
+                    # Erased with its author: if the prompt was theirs, it goes too.
+                    parent_id = None
+                    redacted = author is not None
+                else:
+                    # The prompt was copied from the parent's, which its author has erased.
+                    redacted = (
+                        author is not None
+                        and bool(parent["prompt_redacted"])
+                        and parent["prompt_author_id"] == author
+                    )
+                if redacted:
+                    prompt = ""
             new_id = await self._db.insert(
                 "INSERT INTO generations (user_id, user_name, guild_id, channel_id, form,"
                 " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at,"
@@ -115,7 +133,7 @@ class GenerationRepository:
                     new.text,
                     parent_id,
                     created_at,
-                    new.prompt_author_id,
+                    author,
                     int(redacted),
                 ),
             )
@@ -135,15 +153,9 @@ class GenerationRepository:
             text=new.text,
             parent_id=parent_id,
             created_at=from_db_time(created_at),
-            prompt_author_id=new.prompt_author_id,
+            prompt_author_id=author,
             prompt_redacted=redacted,
         )
-
-    async def _missing(self, generation_id: int) -> bool:
-        found = await self._db.fetch_value(
-            "SELECT 1 FROM generations WHERE id = ?", (generation_id,)
-        )
-        return found is None
 
     async def get(self, generation_id: int) -> GenerationRecord | None:
         """The piece with this id, or None. Pieces are public: anyone may fetch one."""

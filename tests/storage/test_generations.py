@@ -56,6 +56,27 @@ async def test_a_piece_whose_parent_was_erased_meanwhile_is_stored_without_it(db
     # One of your own pieces keeps its prompt: it was your text all along.
     mine = await add_piece(db, user_id=3, parent_id=999, prompt="mine")
     assert mine.parent_id is None and mine.prompt == "mine" and not mine.prompt_redacted
+    # Naming yourself as the prompt's author is the same as naming nobody.
+    own = await add_piece(db, user_id=3, parent_id=999, prompt="mine", prompt_author_id=3)
+    assert own.prompt_author_id is None and own.prompt == "mine" and not own.prompt_redacted
+
+
+async def test_a_prompt_copied_from_a_piece_whose_prompt_was_erased_meanwhile_is_not_kept(
+    db: Database,
+) -> None:
+    # Carol's piece holds Ada's words (she continued Ada's message); Bob regenerates it.
+    carols = await add_piece(db, user_id=3, prompt="ada's message", prompt_author_id=1)
+    await db.users.delete_all(1)  # Ada erases her data while Bob's piece is being written
+    bobs = await add_piece(
+        db, user_id=2, parent_id=carols.id, prompt="ada's message", prompt_author_id=1
+    )
+    assert bobs.parent_id == carols.id and bobs.prompt == "" and bobs.prompt_redacted
+    assert await db.generations.get(bobs.id) == bobs
+    # Continuing Carol's piece quotes Carol, who erased nothing: that prompt stays.
+    continued = await add_piece(
+        db, user_id=2, parent_id=carols.id, prompt="carol's text", prompt_author_id=3
+    )
+    assert continued.prompt == "carol's text" and not continued.prompt_redacted
 
 
 async def test_console_user_and_big_snowflakes(db: Database) -> None:
