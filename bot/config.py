@@ -17,10 +17,12 @@ from typing import Any, get_type_hints
 from bot.storage.validation import MAX_GENERATION_CHARS
 
 TOKEN_ENV_VARS = ("INKWELL_DISCORD_TOKEN", "DISCORD_TOKEN")
-# Generous characters per token (GPT-2 and SmolLM2 average about 4): the token cap is bounded
-# so that a piece of the longest allowed length always fits in storage.
-CHARS_PER_TOKEN_BOUND = 16
-MAX_STORABLE_TOKENS = MAX_GENERATION_CHARS // CHARS_PER_TOKEN_BOUND
+# The most characters one token can add to a piece. Tokens average about 4 characters, but a
+# model stuck on a separator line writes its longest ones over and over: SmolLM2's longest is
+# 81 (a newline and 80 spaces); 128 leaves room for other vocabularies' longer runs.
+MAX_CHARS_PER_TOKEN = 128
+# So that a piece of the longest allowed length always fits in storage (4,096 tokens).
+MAX_NEW_TOKENS_CAP = MAX_GENERATION_CHARS // MAX_CHARS_PER_TOKEN
 CONFIG_ENV_VAR = "INKWELL_CONFIG"
 
 
@@ -63,7 +65,9 @@ class ModelSettings:
 class GenerationSettings:
     """Limits and defaults for every generation request."""
 
-    max_new_tokens_cap: int = _rule(400, low=1, high=MAX_STORABLE_TOKENS)
+    max_new_tokens_cap: int = _rule(
+        400, low=1, high=MAX_NEW_TOKENS_CAP, doc="bounded by what storage holds per piece"
+    )
     max_prompt_tokens: int = _rule(512, low=16, high=8192)
     max_batch_size: int = _rule(8, low=1, high=64)
     max_queue: int = _rule(32, low=1, high=10_000)

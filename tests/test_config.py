@@ -81,11 +81,29 @@ def test_token_only_from_environment(monkeypatch, tmp_path):
 
 
 def test_the_token_cap_cannot_outgrow_what_storage_holds():
-    from bot.config import CHARS_PER_TOKEN_BOUND, MAX_STORABLE_TOKENS
+    from bot.config import MAX_CHARS_PER_TOKEN, MAX_NEW_TOKENS_CAP
     from bot.storage import MAX_GENERATION_CHARS
 
-    assert MAX_STORABLE_TOKENS * CHARS_PER_TOKEN_BOUND <= MAX_GENERATION_CHARS
-    with pytest.raises(ConfigError, match=r"generation\.max_new_tokens_cap"):
-        settings_from_dict({"generation": {"max_new_tokens_cap": MAX_STORABLE_TOKENS + 1}})
-    ok = settings_from_dict({"generation": {"max_new_tokens_cap": MAX_STORABLE_TOKENS}})
-    assert ok.generation.max_new_tokens_cap == MAX_STORABLE_TOKENS
+    assert MAX_NEW_TOKENS_CAP * MAX_CHARS_PER_TOKEN <= MAX_GENERATION_CHARS
+    with pytest.raises(ConfigError, match=r"generation\.max_new_tokens_cap: 4097"):
+        settings_from_dict({"generation": {"max_new_tokens_cap": MAX_NEW_TOKENS_CAP + 1}})
+    highest = settings_from_dict({"generation": {"max_new_tokens_cap": MAX_NEW_TOKENS_CAP}})
+    assert highest.generation.max_new_tokens_cap == MAX_NEW_TOKENS_CAP == 4096
+
+
+@pytest.mark.slow
+def test_the_bundled_models_longest_token_is_within_the_bound():
+    """The bound is a fact about vocabularies: check it against the bundled model's."""
+    gguf = pytest.importorskip("gguf")
+    from bot.config import MAX_CHARS_PER_TOKEN
+    from bot.generation.loading import bundled_gguf_path
+
+    try:
+        path = bundled_gguf_path()
+    except Exception as exc:  # not installed here
+        pytest.skip(str(exc))
+    field = gguf.GGUFReader(path).fields["tokenizer.ggml.tokens"]
+    tokens = [bytes(field.parts[index]).decode() for index in field.data]
+    # Byte-level BPE spells each byte as one character, so a token's length in characters
+    # is its length in bytes, at least as long as the text it decodes to.
+    assert 70 < max(len(token) for token in tokens) <= MAX_CHARS_PER_TOKEN

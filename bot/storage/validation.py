@@ -17,7 +17,10 @@ MAX_NAME_CHARS = 64
 # Discord's paragraph text input allows 4,000 characters; a premise typed there must
 # be storable both in a generation and as a saved prompt, so both use the same limit.
 MAX_PROMPT_CHARS = 4_000
-MAX_GENERATION_CHARS = 20_000
+# Generated text is bounded by the model's token cap, not by anyone's typing: room for the
+# config's highest generation.max_new_tokens_cap (4,096) times the most characters a token
+# adds (128, see bot/config.py), so a finished piece is never refused for its length.
+MAX_GENERATION_CHARS = 4_096 * 128
 MAX_OPTIONS_CHARS = 4_000
 MAX_SAVED_PROMPTS = 100
 MAX_PAGE_SIZE = 100

@@ -7,6 +7,7 @@ from datetime import UTC
 
 import pytest
 
+from bot.config import MAX_CHARS_PER_TOKEN, MAX_NEW_TOKENS_CAP
 from bot.storage import MAX_GENERATION_CHARS, MAX_PROMPT_CHARS, Database, TooLong
 from tests.storage.factories import START, add_piece, new_generation
 
@@ -110,10 +111,17 @@ async def test_length_limits(db: Database) -> None:
     await add_piece(db, text="x" * MAX_GENERATION_CHARS, prompt="p" * MAX_PROMPT_CHARS)
     with pytest.raises(TooLong) as caught:
         await add_piece(db, text="x" * (MAX_GENERATION_CHARS + 1))
-    assert "20,000" in caught.value.user_message
+    assert f"{MAX_GENERATION_CHARS:,}" in caught.value.user_message
     with pytest.raises(TooLong, match="prompt"):
         await add_piece(db, prompt="p" * (MAX_PROMPT_CHARS + 1))
     assert await db.generations.count_for_user(111) == 1
+
+
+async def test_a_piece_as_long_as_the_config_allows_is_stored(db: Database) -> None:
+    # A model stuck repeating its longest token until the highest token cap the config accepts.
+    longest = "#" * (MAX_NEW_TOKENS_CAP * MAX_CHARS_PER_TOKEN)
+    piece = await add_piece(db, text=longest)
+    assert (await db.generations.get(piece.id)).text == longest  # type: ignore[union-attr]
 
 
 async def test_params_must_be_json(db: Database) -> None:
