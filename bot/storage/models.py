@@ -78,7 +78,12 @@ class GenerationRecord:
     prompt_redacted: bool = False  # its author erased their data: the prompt is gone
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (used by the data export)."""
+        """A JSON-serialisable dict (used by the data export).
+
+        A prompt holding someone else's words (`prompt_author_id` set) is left out: the
+        export is the requester's data, and those words are the other person's.
+        """
+        by_another = self.prompt_author_id is not None
         return {
             "id": self.id,
             "user_id": self.user_id,
@@ -88,7 +93,8 @@ class GenerationRecord:
             "form": self.form,
             "poem_form": self.poem_form,
             "genre": self.genre,
-            "prompt": self.prompt,
+            "prompt": "" if by_another else self.prompt,
+            "prompt_by_another_user": by_another,
             "params": dict(self.params),
             "seed": self.seed,
             "model": self.model,

@@ -9,7 +9,7 @@ from typing import Any
 from bot.storage.executor import Executor
 from bot.storage.favorites import favorite_from_row
 from bot.storage.generations import generation_columns, generation_from_row
-from bot.storage.models import DeletedCounts, to_db_time
+from bot.storage.models import DeletedCounts, from_db_time, to_db_time
 from bot.storage.prompts import prompt_from_row
 
 EXPORT_FORMAT_VERSION = 1
@@ -25,8 +25,11 @@ class UserDataRepository:
     async def export(self, user_id: int) -> dict[str, Any]:
         """All of the user's pieces, favourites and saved prompts as JSON-ready data.
 
-        Runs in one transaction so the three lists are a consistent snapshot.
-        Favourites list the starred piece's id only: the piece may be someone else's.
+        Runs in one transaction so the lists are a consistent snapshot. Favourites list
+        the starred piece's id only: the piece may be someone else's. Other people's words
+        copied into the user's prompts are left out (see `GenerationRecord.to_json`), and the
+        user's own words copied into other people's pieces are listed, with the piece's id
+        only, under "prompts_in_others_pieces".
         """
         async with self._db.transaction():
             generation_rows = await self._db.fetch_all(
@@ -43,6 +46,12 @@ class UserDataRepository:
                 " FROM saved_prompts WHERE user_id = ? ORDER BY id",
                 (user_id,),
             )
+            quoted_rows = await self._db.fetch_all(
+                "SELECT id, prompt, created_at FROM generations"
+                " WHERE prompt_author_id = ? AND user_id != ? AND prompt_redacted = 0"
+                " ORDER BY id",
+                (user_id, user_id),
+            )
         return {
             "format_version": EXPORT_FORMAT_VERSION,
             "user_id": user_id,
@@ -50,6 +59,14 @@ class UserDataRepository:
             "generations": [generation_from_row(row).to_json() for row in generation_rows],
             "favorites": [favorite_from_row(row).to_json() for row in favorite_rows],
             "saved_prompts": [prompt_from_row(row).to_json() for row in prompt_rows],
+            "prompts_in_others_pieces": [
+                {
+                    "generation_id": row["id"],
+                    "prompt": row["prompt"],
+                    "created_at": from_db_time(row["created_at"]).isoformat(),
+                }
+                for row in quoted_rows
+            ],
         }
 
     async def delete_all(self, user_id: int) -> DeletedCounts:
@@ -57,7 +74,9 @@ class UserDataRepository:
 
         Other users' favourites of the erased pieces go too (they would point at
         nothing), and other users' pieces that continued an erased piece keep their
-        text but lose the link (`parent_id` becomes NULL via the foreign key).
+        text but lose the link (`parent_id` becomes NULL via the foreign key). Other
+        users' pieces whose prompt holds this user's words (`prompt_author_id`) keep
+        their text, but the prompt is emptied and marked `prompt_redacted`.
         """
         async with self._db.transaction():
             favorites = await self._db.execute(

@@ -11,6 +11,7 @@ import pytest
 
 from bot.storage import Database, StorageError, upgrade
 from bot.storage.migrate import MIGRATIONS_DIR, discover, split_statements
+from tests.storage.factories import new_generation
 
 LATEST = len(discover())
 
@@ -54,6 +55,66 @@ async def test_reopening_is_a_no_op(db_path: Path) -> None:
     db = await Database.open(db_path)
     assert await db.schema_version() == LATEST
     await db.close()
+
+
+async def test_upgrading_a_version_1_database_keeps_its_data(db_path: Path, tmp_path: Path) -> None:
+    """A file written by the first release, with data in every table, upgraded to now."""
+    first_release = tmp_path / "v1"
+    first_release.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_initial.sql", first_release)
+    assert await upgrade(db_path, migrations_dir=first_release) == (0, 1)
+    at = "2024-05-01T12:00:00.000000+00:00"
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for piece_id, user_id, parent_id in [(1, 111, None), (2, 222, 1)]:
+            conn.execute(
+                "INSERT INTO generations (id, user_id, user_name, guild_id, channel_id, form,"
+                " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at)"
+                " VALUES (?, ?, 'Ada', 900, 901, 'poem', 'haiku', NULL, 'autumn rain',"
+                " '{\"temperature\": 0.8}', 7, 'tiny', 'rain on the roof', ?, ?)",
+                (piece_id, user_id, parent_id, at),
+            )
+        conn.execute(
+            "INSERT INTO favorites (user_id, generation_id, created_at) VALUES (222, 1, ?)", (at,)
+        )
+        conn.execute(
+            "INSERT INTO saved_prompts (user_id, name, name_key, text, form, options,"
+            " created_at, updated_at) VALUES (111, 'Sea', 'sea', 'the sea', 'poem', '{}', ?, ?)",
+            (at, at),
+        )
+        conn.execute(
+            "INSERT INTO guild_settings (guild_id, temperature, updated_at) VALUES (900, 0.5, ?)",
+            (at,),
+        )
+        conn.execute("INSERT INTO guild_allowed_channels VALUES (900, 901)")
+
+    async with await Database.open(db_path) as db:
+        assert await db.schema_version() == LATEST
+        assert await db.integrity_check() == "ok"
+        old = await db.generations.get(1)
+        child = await db.generations.get(2)
+        assert old is not None and child is not None
+        assert (old.prompt, old.text, old.params["temperature"]) == (
+            "autumn rain",
+            "rain on the roof",
+            0.8,
+        )
+        assert (old.prompt_author_id, old.prompt_redacted) == (None, False)
+        assert child.parent_id == 1
+        assert await db.favorites.stars(1) == 1
+        assert (await db.prompts.get(111, "sea")) is not None
+        settings = db.guild_settings.cached(900)
+        assert settings.temperature == 0.5 and settings.allowed_channel_ids == {901}
+        # The new parts work on the old data: the timers table, and erasing a prompt's author.
+        assert await db.timers.schedule("turn", "g", 1.0, {}) is not None
+        quoting = await db.generations.add(
+            new_generation(user_id=222, prompt="autumn rain", parent_id=1, prompt_author_id=111)
+        )
+        counts = await db.users.delete_all(111)
+        assert (counts.generations, counts.redacted_prompts) == (1, 1)
+        kept = await db.generations.get(quoting.id)
+        assert kept is not None and kept.prompt == "" and kept.prompt_redacted
+        assert (await db.generations.get(2)).parent_id is None  # type: ignore[union-attr]
 
 
 async def test_migrations_apply_in_order(db_path: Path, tmp_path: Path) -> None:

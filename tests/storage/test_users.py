@@ -101,3 +101,35 @@ async def test_delete_all_redacts_the_users_words_in_other_peoples_pieces(db: Da
     exported = json.dumps(await db.users.export(2))
     assert "secret" not in exported and "her message" not in exported
     assert (await db.users.delete_all(1)).total == 0  # nothing left to erase
+
+
+async def test_export_leaves_out_other_peoples_words_and_lists_the_users_in_theirs(
+    db: Database,
+) -> None:
+    # Bob continued a message of Alice's and regenerated her piece: both prompts are hers.
+    alices = await add_piece(db, user_id=ALICE, prompt="alice's own premise")
+    continued = await add_piece(db, user_id=BOB, prompt="alice's message", prompt_author_id=ALICE)
+    await add_piece(
+        db, user_id=BOB, prompt=alices.prompt, parent_id=alices.id, prompt_author_id=ALICE
+    )
+    await add_piece(db, user_id=BOB, prompt="bob's own premise")
+
+    bobs = await db.users.export(BOB)
+    assert "alice" not in json.dumps(bobs).lower()
+    assert [(g["prompt"], g["prompt_by_another_user"]) for g in bobs["generations"]] == [
+        ("", True),
+        ("", True),
+        ("bob's own premise", False),
+    ]
+    assert bobs["prompts_in_others_pieces"] == []
+
+    alices_export = await db.users.export(ALICE)
+    assert [g["prompt"] for g in alices_export["generations"]] == ["alice's own premise"]
+    quoted = alices_export["prompts_in_others_pieces"]
+    assert [(q["generation_id"], q["prompt"]) for q in quoted] == [
+        (continued.id, "alice's message"),
+        (continued.id + 1, "alice's own premise"),
+    ]
+    assert "bob" not in json.dumps(alices_export).lower()
+    await db.users.delete_all(ALICE)
+    assert (await db.users.export(ALICE))["prompts_in_others_pieces"] == []
