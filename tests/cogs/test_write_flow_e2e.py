@@ -142,3 +142,32 @@ async def test_a_button_pointing_at_a_piece_you_cannot_see_is_refused(stack):
         data = click.callback().json["data"]
         assert data["flags"] & EPHEMERAL and "can't find piece" in data["content"]
     assert await stack.database.favorites.count(server.user("bob").id) == 0
+
+
+async def test_regenerating_someone_elses_piece_records_whose_prompt_it_is(stack):
+    server = stack.server
+    alice = server.user("alice")
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        original = await server.slash("poem", {"topic": "my grandmother's garden"}, user="alice")
+        message = (await finished(original, server))[-1]
+        regen = next(i for i in message.custom_ids() if ":regen:" in i)
+        again = await server.click(message, regen, user="bob")
+        last = (await finished(again, server))[-1]
+    piece_id = int(re.search(r"piece #(\d+)", last.content).group(1))
+    bobs = await stack.database.generations.get(piece_id)
+    assert bobs.user_id == server.user("bob").id and bobs.prompt_author_id == alice.id
+    await stack.flow.erase_user(alice.id)
+    erased = await stack.database.generations.get(piece_id)
+    assert erased.prompt == "" and erased.prompt_redacted and erased.parent_id is None
+
+
+async def test_every_extension_reloads_and_keeps_its_commands(stack):
+    async with bot_client(stack) as bot:
+        before = sorted(command.qualified_name for command in bot.tree.walk_commands())
+        for extension in list(bot.extensions):
+            await bot.reload_extension(extension)
+        after = sorted(command.qualified_name for command in bot.tree.walk_commands())
+        assert after == before and "remix" in after
+        handle = await stack.server.slash("poem", {"topic": "after a reload"}, user="alice")
+        await finished(handle, stack.server)
