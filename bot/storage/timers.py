@@ -6,6 +6,7 @@ no live claim holds it, so two processes (or two dispatchers) never both fire on
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,12 @@ def _timer(row: sqlite3.Row) -> Timer:
     )
 
 
+def _check_time(name: str, value: float) -> None:
+    # NaN would be stored as NULL (and compare false with everything): a caller's bug.
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of unix seconds, got {value!r}")
+
+
 class TimerRepository:
     """Schedules, claims and completes timers; times are unix seconds."""
 
@@ -57,6 +64,7 @@ class TimerRepository:
     ) -> Timer:
         """Set the timer ``(kind, key)`` to fire at ``due_at``, replacing any earlier one (and
         its claim)."""
+        _check_time("due_at", due_at)
         encoded = to_json(payload, "timer payload")
         async with self._db.transaction():
             row = await self._db.fetch_one(
@@ -87,6 +95,8 @@ class TimerRepository:
 
     async def due(self, now: float, limit: int) -> list[Timer]:
         """Timers due by ``now`` that no live claim holds, oldest first."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM timers WHERE due_at <= ?"
             " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?",
@@ -97,6 +107,9 @@ class TimerRepository:
     async def claim(self, timer: Timer, now: float, lease_seconds: float) -> Timer | None:
         """Claim ``timer`` for ``lease_seconds``; None if another claim got there first or
         it was rescheduled since it was read."""
+        _check_time("now", now)
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds!r}")
         async with self._db.transaction():
             row = await self._db.fetch_one(
                 "UPDATE timers SET claimed_until = ?, attempts = attempts + 1"
@@ -109,6 +122,8 @@ class TimerRepository:
     async def complete(self, timer: Timer, next_due_at: float | None) -> bool:
         """A claimed timer fired: remove it, or move it to ``next_due_at``. False if it was
         rescheduled or removed meanwhile (the newer plan stands)."""
+        if next_due_at is not None:
+            _check_time("next_due_at", next_due_at)
         async with self._db.transaction():
             if next_due_at is None:
                 changed = await self._db.execute(
@@ -122,10 +137,14 @@ class TimerRepository:
                 )
         return changed > 0
 
-    async def release(self, timer: Timer) -> None:
-        """Give a claim back without firing, so the timer is retried at once."""
+    async def release(self, timer: Timer) -> bool:
+        """Give a claim back without firing, so the timer is retried at once. ``timer`` is
+        the one ``claim`` returned; False if that claim is no longer the timer's (its lease
+        ran out and someone else claimed it, or it was rescheduled): theirs stands."""
         async with self._db.transaction():
-            await self._db.execute(
-                "UPDATE timers SET claimed_until = NULL WHERE id = ? AND due_at = ?",
-                (timer.id, timer.due_at),
+            changed = await self._db.execute(
+                "UPDATE timers SET claimed_until = NULL"
+                " WHERE id = ? AND due_at = ? AND claimed_until IS ?",
+                (timer.id, timer.due_at, timer.claimed_until),
             )
+        return changed > 0

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from bot.storage import Database
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_schedule_replaces_the_timer_and_its_claim(db: Database) -> None:
@@ -61,7 +69,7 @@ async def test_release_and_cancel(db: Database) -> None:
     timer = await db.timers.schedule("turn", "t", 10.0, {})
     claimed = await db.timers.claim(timer, now=10.0, lease_seconds=600)
     assert claimed is not None
-    await db.timers.release(claimed)
+    assert await db.timers.release(claimed)
     assert [t.key for t in await db.timers.due(11.0, 10)] == ["t"]
     assert await db.timers.cancel("turn", "t")
     assert not await db.timers.cancel("turn", "t")
@@ -84,3 +92,76 @@ async def test_two_connections_claiming_together_win_once(tmp_path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_lapsed_claim_cannot_release_the_claim_that_replaced_it(db: Database) -> None:
+    timer = await db.timers.schedule("turn", "t", 10.0, {})
+    slow = await db.timers.claim(timer, now=10.0, lease_seconds=5)
+    assert slow is not None
+    retry = await db.timers.claim(timer, now=16.0, lease_seconds=5)  # slow's lease ran out
+    assert retry is not None
+    assert not await db.timers.release(slow)
+    assert await db.timers.due(17.0, 10) == []  # the retry still holds it: nobody else fires it
+    assert await db.timers.release(retry)
+    assert [t.id for t in await db.timers.due(17.0, 10)] == [timer.id]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+async def test_times_must_be_finite(db: Database, bad: float) -> None:
+    with pytest.raises(ValueError, match="due_at"):
+        await db.timers.schedule("turn", "t", bad, {})
+    timer = await db.timers.schedule("turn", "t", 1.0, {})
+    with pytest.raises(ValueError, match="now"):
+        await db.timers.claim(timer, now=bad, lease_seconds=5)
+    with pytest.raises(ValueError, match="lease_seconds"):
+        await db.timers.claim(timer, now=1.0, lease_seconds=0)
+    with pytest.raises(ValueError, match="next_due_at"):
+        await db.timers.complete(timer, next_due_at=bad)
+    assert await db.timers.get("turn", "t") == timer
+
+
+async def schedule_timers(path: Path, count: int) -> list[int]:
+    async with await Database.open(path) as db:
+        return [(await db.timers.schedule("turn", f"t{i}", 1.0, {})).id for i in range(count)]
+
+
+async def claim_counts(path: Path, count: int) -> list[int]:
+    async with await Database.open(path) as db:
+        timers = [await db.timers.get("turn", f"t{i}") for i in range(count)]
+    return [timer.attempts for timer in timers if timer is not None]
+
+
+def test_processes_claiming_together_win_each_timer_once(tmp_path) -> None:
+    path = tmp_path / "race.db"
+    ids = asyncio.run(schedule_timers(path, 40))
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    claimers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.storage.timer_claimer", str(path)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    try:
+        for claimer in claimers:  # each has read the same 40 due timers
+            assert claimer.stdout is not None and claimer.stdout.readline() == "ready\n"
+        for claimer in claimers:
+            assert claimer.stdin is not None
+            claimer.stdin.write("go\n")
+            claimer.stdin.flush()
+        results = [(*claimer.communicate(timeout=30), claimer.returncode) for claimer in claimers]
+    finally:
+        for claimer in claimers:
+            if claimer.poll() is None:
+                claimer.kill()
+    wins: list[int] = []
+    for out, err, code in results:
+        assert code == 0, err
+        wins += [int(word) for word in out.split()]
+    assert sorted(wins) == sorted(ids)  # each timer won exactly once
+    assert asyncio.run(claim_counts(path, 40)) == [1] * 40
