@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.writing",
     "cogs.admin",
+    "cogs.favorites",
     "cogs.library",
     "cogs.prompts",
     "cogs.privacy",

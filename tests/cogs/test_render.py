@@ -66,7 +66,7 @@ def test_queue_message():
 
 
 def test_escaped_text_is_cut_after_escaping_to_fit_an_embed_field():
-    from cogs.library import escaped_within
+    from cogs.library_render import escaped_within
 
     prompt = "snake_case *stars* " * 80  # 1,520 characters that grow when escaped
     value = escaped_within(prompt, 1024)
@@ -310,7 +310,7 @@ def test_library_embeds_show_links_without_embedding_them_and_drop_invites():
     from datetime import UTC, datetime
 
     from bot.storage import GenerationRecord
-    from cogs.library import hall_of_fame_embed, piece_embed
+    from cogs.library_render import hall_of_fame_embed, piece_embed
 
     piece = GenerationRecord(
         id=3,
