@@ -107,6 +107,8 @@ class Executor:
         self._owner: asyncio.Task[Any] | None = None
         self._depth = 0
         self._closed = False
+        # (savepoint depth, callback) to run once the transaction has committed.
+        self._on_commit: list[tuple[int, Callable[[], None]]] = []
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -147,18 +149,40 @@ class Executor:
         async with self._lock:
             self._check_open()
             self._owner = asyncio.current_task()
+            committing = False
             try:
                 # BEGIN is inside the try: if we are cancelled while it waits on
                 # busy_timeout, the worker thread still runs it, and the ROLLBACK
                 # queued behind it must end that orphaned transaction.
                 await self._begin()
                 yield
+                committing = True
                 await self._raw("COMMIT")
-            except BaseException:
-                await self._rollback("ROLLBACK")
+            except BaseException as exc:
+                rolled_back = await self._rollback("ROLLBACK")
+                # Cancelled while COMMIT was queued: the worker thread ran it anyway, and
+                # there was nothing left to roll back, so the changes are in the file.
+                if committing and isinstance(exc, asyncio.CancelledError) and not rolled_back:
+                    self._committed()
                 raise
+            else:
+                self._committed()
             finally:
+                self._on_commit.clear()
                 self._owner = None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the caller's transaction has committed (in commit order,
+        before the next transaction starts); forget it if the transaction, or the savepoint
+        it was registered in, rolls back. For in-memory copies of what was written."""
+        if not self._owns_lock():
+            raise RuntimeError("after_commit() must be called inside transaction()")
+        self._on_commit.append((self._depth, callback))
+
+    def _committed(self) -> None:
+        callbacks, self._on_commit = self._on_commit, []
+        for _, callback in callbacks:
+            callback()
 
     async def _begin(self) -> None:
         try:
@@ -179,10 +203,15 @@ class Executor:
             try:
                 yield
             except BaseException:
+                depth = self._depth
+                self._on_commit = [entry for entry in self._on_commit if entry[0] < depth]
                 await self._rollback(f"ROLLBACK TO {name}")
                 await self._rollback(f"RELEASE {name}")
                 raise
             await self._raw(f"RELEASE {name}")
+            # What this savepoint kept now belongs to the enclosing one (and goes with it).
+            depth = self._depth
+            self._on_commit = [(min(d, depth - 1), callback) for d, callback in self._on_commit]
         finally:
             self._depth -= 1
 
@@ -190,7 +219,8 @@ class Executor:
         async with self._conn.execute(statement):
             pass
 
-    async def _rollback(self, statement: str) -> None:
+    async def _rollback(self, statement: str) -> bool:
+        """Run a ROLLBACK (TO) or RELEASE; False if there was nothing to roll back."""
         # Nothing to roll back is not an error: we may have been cancelled after COMMIT
         # was queued (the worker thread still runs it), BEGIN may have failed, or
         # SQLite may already have rolled the whole transaction back (e.g. disk full).
@@ -200,6 +230,8 @@ class Executor:
             if "no transaction is active" not in str(exc) and "no such savepoint" not in str(exc):
                 raise
             log.debug("rollback after commit already ran: %s", exc)
+            return False
+        return True
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[aiosqlite.Connection]:

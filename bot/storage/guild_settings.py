@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -32,9 +33,11 @@ def _check_optional(name: str, value: float | None, *, minimum: float, integer: 
 class GuildSettingsRepository:
     """Reads never fail: a guild without a row gets `GuildSettings(guild_id)`.
 
-    Every guild's settings are kept in memory (loaded once by `load`, refreshed after each
-    change), so commands read them before acknowledging an interaction without ever waiting
-    on a write transaction; Discord allows only 3 seconds for that acknowledgement.
+    Every guild's settings are kept in memory (loaded once by `load`, replaced after each
+    committed change), so commands read them before acknowledging an interaction without
+    ever waiting on a write transaction or the connection: Discord allows only 3 seconds
+    for that acknowledgement. Changes must go through this repository: another process
+    writing the table directly is only seen after a restart.
     """
 
     def __init__(self, executor: Executor, clock: Callable[[], datetime]) -> None:
@@ -43,15 +46,29 @@ class GuildSettingsRepository:
         self._cache: dict[int, GuildSettings] | None = None
 
     async def load(self) -> None:
-        """Read every guild's settings into memory (called when the database opens)."""
-        rows = await self._db.fetch_all("SELECT guild_id FROM guild_settings")
-        channel_rows = await self._db.fetch_all(
-            "SELECT DISTINCT guild_id FROM guild_allowed_channels"
+        """Read every guild's settings into memory (called when the database opens).
+
+        One statement, so both tables are read from one snapshot without taking a lock.
+        """
+        rows = await self._db.fetch_all(
+            "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds,"
+            " NULL AS channel_id FROM guild_settings"
+            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, channel_id"
+            " FROM guild_allowed_channels"
         )
         cache: dict[int, GuildSettings] = {}
-        for guild_id in {r["guild_id"] for r in rows} | {r["guild_id"] for r in channel_rows}:
-            cache[guild_id] = await self._read(guild_id)
-        self._cache = cache
+        channels: dict[int, set[int]] = {}
+        for row in rows:
+            guild_id = row["guild_id"]
+            if row["channel_id"] is None:
+                cache[guild_id] = _settings_from_row(row)
+            else:
+                channels.setdefault(guild_id, set()).add(row["channel_id"])
+                cache.setdefault(guild_id, GuildSettings(guild_id))
+        self._cache = {
+            guild_id: replace(settings, allowed_channel_ids=frozenset(channels.get(guild_id, ())))
+            for guild_id, settings in cache.items()
+        }
 
     def cached(self, guild_id: int) -> GuildSettings:
         """The guild's settings from memory; no database access, never waits."""
@@ -60,38 +77,36 @@ class GuildSettingsRepository:
         return self._cache.get(guild_id) or GuildSettings(guild_id)
 
     async def get(self, guild_id: int) -> GuildSettings:
-        """The guild's settings, with defaults for anything never set."""
+        """The guild's settings, with defaults for anything never set (from memory, so it
+        never waits on the database; `async` for the callers written before the cache)."""
         if self._cache is not None:
             return self.cached(guild_id)
         return await self._read(guild_id)
 
-    async def _refresh(self, guild_id: int) -> None:
-        """Re-read one guild after a committed change, so the cache matches the file."""
+    def _remember(self, settings: GuildSettings) -> None:
+        """Put `settings` in the cache once the caller's transaction commits."""
+
+        def store() -> None:
+            if self._cache is not None:
+                self._cache[settings.guild_id] = settings
+
+        self._db.after_commit(store)
+
+    def _forget(self, guild_id: int) -> None:
         if self._cache is not None:
-            self._cache[guild_id] = await self._read(guild_id)
+            self._cache.pop(guild_id, None)
 
     async def _read(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
-            "SELECT temperature, top_p, top_k, max_new_tokens, cooldown_seconds"
+            "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds"
             " FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
         channels = await self._db.fetch_all(
             "SELECT channel_id FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
         )
-        settings = GuildSettings(
-            guild_id, allowed_channel_ids=frozenset(r["channel_id"] for r in channels)
-        )
-        if row is None:
-            return settings
-        return replace(
-            settings,
-            temperature=row["temperature"],
-            top_p=row["top_p"],
-            top_k=row["top_k"],
-            max_new_tokens=row["max_new_tokens"],
-            cooldown_seconds=row["cooldown_seconds"],
-        )
+        settings = GuildSettings(guild_id) if row is None else _settings_from_row(row)
+        return replace(settings, allowed_channel_ids=frozenset(r["channel_id"] for r in channels))
 
     async def update(
         self,
@@ -142,7 +157,7 @@ class GuildSettingsRepository:
                     to_db_time(self._clock()),
                 ),
             )
-        await self._refresh(guild_id)
+            self._remember(merged)
         return merged
 
     async def allow_channel(self, guild_id: int, channel_id: int) -> bool:
@@ -156,7 +171,7 @@ class GuildSettingsRepository:
                 " ON CONFLICT DO NOTHING",
                 (guild_id, channel_id),
             )
-        await self._refresh(guild_id)
+            self._remember(await self._read(guild_id))
         return changed > 0
 
     async def disallow_channel(self, guild_id: int, channel_id: int) -> bool:
@@ -169,7 +184,7 @@ class GuildSettingsRepository:
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ? AND channel_id = ?",
                 (guild_id, channel_id),
             )
-        await self._refresh(guild_id)
+            self._remember(await self._read(guild_id))
         return changed > 0
 
     async def clear_channels(self, guild_id: int) -> int:
@@ -178,7 +193,7 @@ class GuildSettingsRepository:
             removed = await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
             )
-        await self._refresh(guild_id)
+            self._remember(await self._read(guild_id))
         return removed
 
     async def reset(self, guild_id: int) -> None:
@@ -188,5 +203,16 @@ class GuildSettingsRepository:
             await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
             )
-        if self._cache is not None:
-            self._cache.pop(guild_id, None)
+            self._db.after_commit(lambda: self._forget(guild_id))
+
+
+def _settings_from_row(row: sqlite3.Row) -> GuildSettings:
+    """A guild's overrides from its `guild_settings` row (channels are added separately)."""
+    return GuildSettings(
+        row["guild_id"],
+        temperature=row["temperature"],
+        top_p=row["top_p"],
+        top_k=row["top_k"],
+        max_new_tokens=row["max_new_tokens"],
+        cooldown_seconds=row["cooldown_seconds"],
+    )

@@ -160,3 +160,26 @@ async def test_cancelled_while_waiting_for_another_writer(db: Database, db_path:
     await add_piece(db, text="after")
     pieces = await db.generations.list_for_user(111)
     assert [p.text for p in pieces] == ["after"]
+
+
+async def test_after_commit_runs_in_commit_order_and_only_for_what_committed(
+    db: Database,
+) -> None:
+    executor = db._executor
+    ran: list[str] = []
+    with pytest.raises(RuntimeError, match="inside transaction"):
+        executor.after_commit(lambda: ran.append("outside"))
+    async with db.transaction():
+        executor.after_commit(lambda: ran.append("first"))
+        async with db.transaction():
+            executor.after_commit(lambda: ran.append("kept savepoint"))
+        with pytest.raises(Boom):
+            async with db.transaction():
+                executor.after_commit(lambda: ran.append("undone savepoint"))
+                raise Boom
+        assert ran == []  # nothing before the COMMIT
+    with pytest.raises(Boom):
+        async with db.transaction():
+            executor.after_commit(lambda: ran.append("rolled back"))
+            raise Boom
+    assert ran == ["first", "kept savepoint"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -128,3 +130,77 @@ async def test_the_cache_follows_every_change_and_a_reopened_database(db_path) -
         assert reopened.guild_settings.cached(7).temperature is None
     finally:
         await reopened.close()
+
+
+HOLD_SECONDS = 4.0
+
+
+async def test_settings_answer_at_once_while_a_write_waits_on_another_programs_lock(
+    db: Database,
+) -> None:
+    """The 3-second deadline: a command reads its guild's settings before acknowledging,
+    while a write of this process waits (holding the connection) for another program that
+    keeps the file's write lock for seconds."""
+    await db.guild_settings.update(7, cooldown_seconds=30)
+    other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(HOLD_SECONDS, other.execute, ("COMMIT",))
+        release.start()
+        writer = asyncio.create_task(db.guild_settings.update(8, temperature=0.3))
+        await asyncio.sleep(0.2)  # the writer now holds the connection, waiting on the lock
+        assert not writer.done()
+        started = time.perf_counter()
+        settings = await asyncio.wait_for(db.guild_settings.get(7), timeout=1)
+        pending = await asyncio.wait_for(db.guild_settings.get(8), timeout=1)
+        assert time.perf_counter() - started < 0.1
+        assert settings.cooldown_seconds == 30 and pending == GuildSettings(8)
+        await writer  # it gets the lock once the other program commits
+        release.join()
+    finally:
+        other.close()
+    assert (await db.guild_settings.get(8)).temperature == 0.3
+
+
+async def test_a_change_rolled_back_never_reaches_the_cache(db: Database) -> None:
+    await db.guild_settings.update(GUILD, temperature=0.5)
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.guild_settings.update(GUILD, temperature=1.5)
+            await db.guild_settings.allow_channel(GUILD, 1)
+            await db.guild_settings.reset(OTHER)
+            raise RuntimeError("the rest of the action failed")
+    assert db.guild_settings.cached(GUILD) == GuildSettings(GUILD, temperature=0.5)
+
+
+async def test_a_savepoint_rolled_back_drops_only_its_own_changes(db: Database) -> None:
+    async with db.transaction():
+        await db.guild_settings.update(GUILD, temperature=0.5)
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await db.guild_settings.update(OTHER, temperature=1.5)
+                raise RuntimeError("undo this part")
+        # Not visible before the whole transaction commits.
+        assert db.guild_settings.cached(GUILD).temperature is None
+    assert db.guild_settings.cached(GUILD).temperature == 0.5
+    assert db.guild_settings.cached(OTHER) == GuildSettings(OTHER)
+
+
+async def test_the_cache_matches_the_file_wherever_a_change_is_cancelled(db: Database) -> None:
+    """A change cancelled at any point (even with COMMIT already queued, which the worker
+    thread runs anyway) leaves the cache equal to what the file holds."""
+    started = time.perf_counter()
+    await db.guild_settings.update(999, top_k=1)
+    duration = time.perf_counter() - started
+    for step in range(60):
+        guild = 1000 + step
+        change = asyncio.create_task(db.guild_settings.update(guild, top_k=step + 1))
+        await asyncio.sleep(duration * step / 50)
+        change.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await change
+        with contextlib.closing(sqlite3.connect(db.path)) as reader:
+            stored = reader.execute(
+                "SELECT top_k FROM guild_settings WHERE guild_id = ?", (guild,)
+            ).fetchone()
+        assert db.guild_settings.cached(guild).top_k == (None if stored is None else stored[0])
