@@ -158,3 +158,12 @@ def test_user_data_over_the_upload_limit_comes_in_complete_parts():
     assert [g["id"] for d in decoded for g in d["generations"]] == list(range(40))
     assert [f["id"] for d in decoded for f in d["favorites"]] == list(range(10))
     assert all(d["user_id"] == 5 and "saved_prompts" in d for d in decoded)
+
+
+def test_a_piece_whose_prompt_was_erased_still_has_a_title_and_exports():
+    from bot.library.exports import piece_title
+
+    piece = record(prompt="", prompt_redacted=True, prompt_author_id=9)
+    assert piece_title(piece) == "Haiku"
+    markdown = favorites_markdown([favourite(piece)], user_name="Bo", exported_at=EXPORTED)
+    assert "Haiku" in markdown and "rain on the tin roof" in markdown
