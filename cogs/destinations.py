@@ -26,6 +26,7 @@ from cogs.render import render_final, render_progress, render_queue, render_unsa
 NO_PINGS = discord.AllowedMentions.none()
 T = TypeVar("T")
 PLACEHOLDER = "✍ Writing…"
+UNKNOWN_MESSAGE = 10008  # Discord's JSON error code: the message, not the channel, is gone
 
 
 class _StreamedMessage:
@@ -34,6 +35,7 @@ class _StreamedMessage:
 
     def __init__(self, *, interval: float) -> None:
         self._interval = interval
+        self._final_begun = False
 
     async def _edit_first(self, content: str, view: discord.ui.View | None) -> None:
         raise NotImplementedError
@@ -73,6 +75,8 @@ class _StreamedMessage:
             chunks = render_unsaved(update.piece, update.unsaved_reason or "not saved")
             view = None
         first, rest = chunks[0], chunks[1:]
+        # From here on the first message is the stored piece: stop() must not overwrite it.
+        self._final_begun = True
         await self._edit_first(first, None if rest else view)
         self._first_is_final()
         for index, chunk in enumerate(rest):
@@ -91,7 +95,9 @@ class InteractionReply(_StreamedMessage):
         await self._interaction.response.defer(thinking=True)
 
     async def stop(self, message: str) -> None:
-        """Replace the reply with why the piece stopped."""
+        """Replace the reply with why the piece stopped (unless it already shows the piece)."""
+        if self._final_begun:
+            return
         await self._interaction.edit_original_response(
             content=message, view=None, allowed_mentions=NO_PINGS
         )
@@ -132,24 +138,29 @@ class ChannelPost(_StreamedMessage):
         self._message = await self._call(self._channel.send(PLACEHOLDER, allowed_mentions=NO_PINGS))
 
     async def stop(self, message: str) -> None:
-        """Replace the placeholder with why the piece stopped."""
-        if self._message is not None:
+        """Replace the placeholder with why the piece stopped (unless it shows the piece)."""
+        if self._message is not None and not self._final_begun:
             await self._call(self._message.edit(content=message, allowed_mentions=NO_PINGS))
 
     async def _edit_first(self, content: str, view: discord.ui.View | None) -> None:
         if self._message is None:
             await self.accept()
         assert self._message is not None
-        # content= is passed every time: only then does discord.py apply allowed_mentions.
-        self._message = await self._call(
-            self._message.edit(content=content, view=view, allowed_mentions=NO_PINGS)
-        )
+        try:
+            # content= every time: only then does discord.py apply allowed_mentions.
+            edit = self._message.edit(content=content, view=view, allowed_mentions=NO_PINGS)
+            self._message = await self._call(edit)
+        except DestinationGone as gone:
+            if not _message_deleted(gone.__cause__):
+                raise
+            # Someone deleted the placeholder, not the channel: carry on in a new message.
+            self._message = await self._call(self._send(content, view))
 
     async def _send_more(self, content: str, view: discord.ui.View | None) -> None:
-        if view is None:
-            await self._call(self._channel.send(content, allowed_mentions=NO_PINGS))
-        else:
-            await self._call(self._channel.send(content, view=view, allowed_mentions=NO_PINGS))
+        await self._call(self._send(content, view))
+
+    def _send(self, content: str, view: discord.ui.View | None) -> Awaitable[discord.Message]:
+        return self._channel.send(content, view=view, allowed_mentions=NO_PINGS)  # type: ignore[call-overload]
 
     @staticmethod
     async def _call(request: Awaitable[T]) -> T:
@@ -161,7 +172,13 @@ class ChannelPost(_StreamedMessage):
                 f"({error.text or 'missing permissions'})."
             ) from error
         except discord.NotFound as error:
+            if error.code == UNKNOWN_MESSAGE:
+                raise DestinationGone("That message no longer exists.") from error
             raise DestinationGone("That channel no longer exists.") from error
+
+
+def _message_deleted(error: BaseException | None) -> bool:
+    return isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE
 
 
 def requester_of(interaction: discord.Interaction) -> Requester:

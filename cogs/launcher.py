@@ -3,7 +3,8 @@
 ``run_bot`` serves until SIGTERM or SIGINT, then shuts down in order: stop taking new pieces
 (a kind reply to anyone who asks), let running pieces finish within
 ``discord.shutdown_grace_seconds`` or stop them with a message, close the Discord client, then
-the database, then the model. Timers stop first: a timer cut short is retried after its lease.
+the database, then the model. The clock claims no new timers from the first moment; a timer
+cut short is retried after its lease.
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
         try:
             yield bot
         finally:
-            # No new timers fire; pieces finish while the client can still tell people;
-            # then the client goes.
-            await clock.close()
+            # No new timers are claimed; pieces (a timer's too) finish or are stopped while
+            # the client can still tell people; then the clock, then the client.
+            clock.stop_claiming()
             await flow.close(settings.discord.shutdown_grace_seconds)
+            await clock.close()
             await bot.close()
     finally:
         await database.close()

@@ -92,6 +92,7 @@ class Dispatcher:
         self._batch = batch
         self._kinds: dict[str, TimerKind] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def register(self, kind: TimerKind) -> None:
         """Handle timers of ``kind.name`` from now on."""
@@ -115,7 +116,7 @@ class Dispatcher:
         """Claim and fire every due timer of a known kind; returns how many fired or were
         handled as missed. Catching up after downtime is just this, called at start."""
         handled = 0
-        while True:
+        while not self._closed:
             now = self._clock.now()
             due = [
                 timer
@@ -129,13 +130,27 @@ class Dispatcher:
                     handled += 1
             if len(due) < self._batch:
                 return handled
+        return handled
 
     async def _fire(self, timer: Timer) -> bool:
         kind = self._kinds[timer.kind]
         now = self._clock.now()
+        if self._closed:
+            return False
         claimed = await self._database.timers.claim(timer, now, kind.lease_seconds)
         if claimed is None:
             return False  # another process has it
+        if claimed.attempts > kind.max_attempts:
+            # Its earlier attempts never finished (the process died or was stopped each
+            # time): give up rather than retry forever.
+            log.error(
+                "Timer %s/%s never finished in %d attempts; dropping it",
+                claimed.kind,
+                claimed.key,
+                kind.max_attempts,
+            )
+            await self._database.timers.complete(claimed, None)
+            return True
         late = now - claimed.due_at
         handler = kind.fire
         if kind.max_lateness is not None and late > kind.max_lateness:
@@ -145,9 +160,14 @@ class Dispatcher:
             next_due = await handler(claimed)
         except DestinationGone as gone:
             log.warning("Timer %s/%s: %s; dropping it", claimed.kind, claimed.key, gone)
-            if kind.on_gone is not None:
-                await kind.on_gone(claimed, gone)
-            await self._database.timers.complete(claimed, None)
+            try:
+                if kind.on_gone is not None:
+                    await kind.on_gone(claimed, gone)
+            except Exception:
+                log.exception("Timer %s/%s: telling its owner failed", claimed.kind, claimed.key)
+            finally:
+                # Dropped whatever on_gone did: a gone destination is never retried.
+                await self._database.timers.complete(claimed, None)
             return True
         except Exception:
             if claimed.attempts >= kind.max_attempts:
@@ -171,12 +191,18 @@ class Dispatcher:
     # --- the loop ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Run ``run_due`` every tick, in a task, until ``close``."""
-        if self._task is None:
+        """Run ``run_due`` every tick, in a task, until ``close`` (idempotent; never again
+        after ``stop_claiming`` or ``close``, even if the gateway says READY once more)."""
+        if self._task is None and not self._closed:
             self._task = asyncio.create_task(self._loop(), name="clock")
 
+    def stop_claiming(self) -> None:
+        """Claim no more timers; one being fired carries on (shutdown lets it finish)."""
+        self._closed = True
+
     async def close(self) -> None:
-        """Stop the loop (a timer being fired is cancelled; its lease makes it retry)."""
+        """Stop the loop. A timer still being fired is cancelled; its lease makes it retry."""
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -184,7 +210,7 @@ class Dispatcher:
             self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closed:
             try:
                 await self.run_due()
             except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -163,10 +164,13 @@ async def test_the_loop_fires_timers_and_stops_cleanly(database):
     assert fired == ["soon"]
 
 
-def run_process(database: Path, effects: Path, mode: str) -> subprocess.CompletedProcess[str]:
+def run_process(
+    database: Path, effects: Path, mode: str, later: float = 0.0
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = [str(database), str(effects), mode, str(later)]
     return subprocess.run(
-        [sys.executable, "-m", "tests.clock.timer_process", str(database), str(effects), mode],
+        [sys.executable, "-m", "tests.clock.timer_process", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -194,12 +198,61 @@ def test_a_timer_killed_mid_firing_fires_exactly_once_after_a_restart(tmp_path, 
     early = run_process(database, effects, "normal")
     assert early.returncode == 0, early.stderr
     assert early.stdout.strip() == "0"
-    time.sleep(LEASE_SECONDS + 0.2)
-    retried = run_process(database, effects, "normal")
+    # Once the dead process's lease has run out, the timer is claimed again and fires.
+    retried = run_process(database, effects, "normal", later=LEASE_SECONDS + 1)
     assert retried.returncode == 0, retried.stderr
     assert retried.stdout.strip() == "1"
-    again = run_process(database, effects, "normal")
+    again = run_process(database, effects, "normal", later=LEASE_SECONDS + 1)
     assert again.stdout.strip() == "0"  # completed: gone from the table
 
     lines = effects.read_text().split()
     assert len(lines) == 1, lines
+
+
+async def test_a_timer_that_never_finishes_is_dropped_after_its_attempts(database):
+    clock = FakeClock()
+    calls: list[int] = []
+
+    async def dies(timer: Timer) -> None:
+        calls.append(timer.attempts)
+        raise asyncio.CancelledError  # as a process killed mid-firing: no error handling runs
+
+    dispatcher = Dispatcher(database, clock)
+    dispatcher.register(TimerKind("turn", dies, lease_seconds=10, max_attempts=2))
+    await dispatcher.schedule("turn", "t", clock.now())
+    for _ in range(3):
+        with contextlib.suppress(asyncio.CancelledError):
+            await dispatcher.run_due()
+        clock.current += 11
+    assert calls == [1, 2]  # the third claim gives up instead of firing
+    assert await database.timers.get("turn", "t") is None
+
+
+async def test_a_failure_to_tell_the_owner_still_drops_a_gone_timer(database):
+    clock = FakeClock()
+
+    async def post(timer: Timer) -> None:
+        raise DestinationGone("That channel no longer exists.")
+
+    async def broken_notice(timer: Timer, error: DestinationGone) -> None:
+        raise RuntimeError("DMs closed")
+
+    dispatcher = Dispatcher(database, clock)
+    dispatcher.register(TimerKind("daily", post, on_gone=broken_notice))
+    await dispatcher.schedule("daily", "g", clock.now())
+    assert await dispatcher.run_due() == 1
+    assert await database.timers.get("daily", "g") is None
+
+
+async def test_a_stopped_clock_claims_nothing_and_never_starts_again(database):
+    clock = FakeClock()
+    fired: list[str] = []
+    dispatcher = Dispatcher(database, clock)
+    dispatcher.register(TimerKind("turn", recorder(fired)))
+    await dispatcher.schedule("turn", "t", clock.now())
+    dispatcher.stop_claiming()
+    assert await dispatcher.run_due() == 0
+    await dispatcher.close()
+    dispatcher.start()  # a late READY after shutdown began
+    await asyncio.sleep(0.05)
+    assert fired == [] and (await database.timers.get("turn", "t")) is not None
