@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -130,36 +129,6 @@ async def test_the_cache_follows_every_change_and_a_reopened_database(db_path) -
         assert reopened.guild_settings.cached(7).temperature is None
     finally:
         await reopened.close()
-
-
-HOLD_SECONDS = 4.0
-
-
-async def test_settings_answer_at_once_while_a_write_waits_on_another_programs_lock(
-    db: Database,
-) -> None:
-    """The 3-second deadline: a command reads its guild's settings before acknowledging,
-    while a write of this process waits (holding the connection) for another program that
-    keeps the file's write lock for seconds."""
-    await db.guild_settings.update(7, cooldown_seconds=30)
-    other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        release = threading.Timer(HOLD_SECONDS, other.execute, ("COMMIT",))
-        release.start()
-        writer = asyncio.create_task(db.guild_settings.update(8, temperature=0.3))
-        await asyncio.sleep(0.2)  # the writer now holds the connection, waiting on the lock
-        assert not writer.done()
-        started = time.perf_counter()
-        settings = await asyncio.wait_for(db.guild_settings.get(7), timeout=1)
-        pending = await asyncio.wait_for(db.guild_settings.get(8), timeout=1)
-        assert time.perf_counter() - started < 0.1
-        assert settings.cooldown_seconds == 30 and pending == GuildSettings(8)
-        await writer  # it gets the lock once the other program commits
-        release.join()
-    finally:
-        other.close()
-    assert (await db.guild_settings.get(8)).temperature == 0.3
 
 
 async def test_a_change_rolled_back_never_reaches_the_cache(db: Database) -> None:
