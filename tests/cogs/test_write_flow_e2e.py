@@ -171,3 +171,28 @@ async def test_every_extension_reloads_and_keeps_its_commands(stack):
         assert after == before and "remix" in after
         handle = await stack.server.slash("poem", {"topic": "after a reload"}, user="alice")
         await finished(handle, stack.server)
+
+
+async def test_a_post_whose_placeholder_was_deleted_carries_on_in_a_new_message(stack):
+    server = stack.server
+
+    class DeletedAtOnce(ChannelPost):
+        """A moderator deletes the placeholder the moment it appears."""
+
+        placeholder_id = 0
+
+        async def accept(self) -> None:
+            await super().accept()
+            assert self.message is not None
+            self.placeholder_id = self.message.id
+            server.store.messages[self.message.id].deleted = True
+
+    async with bot_client(stack) as bot:
+        post = DeletedAtOnce(bot.get_channel(server.channel.id), interval=0.01)
+        record = await stack.flow.write(
+            schedule_requester(server, server.channel), post, a_draft("A long night")
+        )
+    assert record is not None and post.message is not None
+    assert post.placeholder_id and post.message.id != post.placeholder_id
+    final = server.store.get(post.message.id)
+    assert final is not None and f"piece #{record.id}" in final.content
