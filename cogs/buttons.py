@@ -18,6 +18,7 @@ from cogs.errors import report_error
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
 
+NO_PINGS = discord.AllowedMentions.none()
 REGENERATE_ID = "inkwell:regen:{piece}"
 CONTINUE_ID = "inkwell:more:{piece}"
 SAVE_ID = "inkwell:save:{piece}"
@@ -98,6 +99,8 @@ class SaveButton(
     label, emoji, custom_id_format = "Save", "⭐", SAVE_ID
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
+        # Acknowledge first: adding is a write, which may wait on the database's lock.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         piece = await visible_piece(interaction, bot.flow, self.piece_id)
         added = await bot.database.favorites.add(interaction.user.id, piece.id)
         if added.created:
@@ -107,7 +110,7 @@ class SaveButton(
             )
         else:
             text = f"It's already in your favourites (#{added.favorite.id})."
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 BUTTONS = (RegenerateButton, ContinueButton, SaveButton)

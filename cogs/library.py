@@ -70,6 +70,8 @@ class LibraryCog(commands.Cog, name="Library"):
         """Show the most-starred pieces you can see here (only to you: others see other
         channels)."""
         assert interaction.guild_id is not None  # guild_only
+        # Acknowledge first: checking channels may ask Discord about uncached ones.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         # Fetch more than are shown: some may be from channels this member can't see.
         entries = await self._database.favorites.hall_of_fame(
             interaction.guild_id, HALL_OF_FAME_SIZE * HALL_OF_FAME_CANDIDATES
@@ -79,7 +81,7 @@ class LibraryCog(commands.Cog, name="Library"):
         )
         name = interaction.guild.name if interaction.guild else "this server"
         shown = [(entry.piece, entry.stars) for entry in visible[:HALL_OF_FAME_SIZE]]
-        await interaction.response.send_message(
+        await interaction.followup.send(
             embed=hall_of_fame_embed(shown, name), ephemeral=True, allowed_mentions=NO_PINGS
         )
 

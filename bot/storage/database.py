@@ -12,7 +12,7 @@ from types import TracebackType
 import aiosqlite
 
 from bot.storage.errors import StorageError
-from bot.storage.executor import Executor, connect, pragma
+from bot.storage.executor import Executor, connect, connect_reader, pragma
 from bot.storage.favorites import FavoriteRepository
 from bot.storage.generations import GenerationRepository
 from bot.storage.guild_settings import GuildSettingsRepository
@@ -42,11 +42,16 @@ class Database:
     """
 
     def __init__(
-        self, conn: aiosqlite.Connection, path: Path, clock: Callable[[], datetime]
+        self,
+        conn: aiosqlite.Connection,
+        path: Path,
+        clock: Callable[[], datetime],
+        reader: aiosqlite.Connection | None = None,
     ) -> None:
-        """Use `Database.open`; this only wires up an already-migrated connection."""
+        """Use `Database.open`; this only wires up an already-migrated connection (and the
+        read-only one that serves reads outside transactions)."""
         self._path = path
-        self._executor = Executor(conn)
+        self._executor = Executor(conn, reader)
         self._generations = GenerationRepository(self._executor, clock)
         self._favorites = FavoriteRepository(self._executor, clock)
         self._prompts = PromptRepository(self._executor, clock)
@@ -76,12 +81,13 @@ class Database:
             await pragma(conn, "PRAGMA foreign_keys = ON")
             if await pragma(conn, "PRAGMA foreign_keys") != 1:
                 raise StorageError("This SQLite build cannot enforce foreign keys.")
+            reader = await connect_reader(path)
         except BaseException:
             await conn.close()
             raise
         if before != after:
             log.info("database %s upgraded from version %d to %d", path, before, after)
-        database = cls(conn, path, clock)
+        database = cls(conn, path, clock, reader)
         try:
             await database.guild_settings.load()
         except BaseException:

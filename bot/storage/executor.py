@@ -73,6 +73,22 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+async def connect_reader(path: Path) -> aiosqlite.Connection:
+    """A read-only connection to an open, migrated database (see ``Executor``)."""
+    try:
+        conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"Inkwell couldn't open the database file {path}: {exc}.") from exc
+    try:
+        conn.row_factory = sqlite3.Row
+        await pragma(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await pragma(conn, "PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
 async def _retry_while_locked(
     statement: Callable[[], Awaitable[Any]], budget_seconds: float = BUSY_TIMEOUT_MS / 1000
 ) -> Any:
@@ -101,8 +117,14 @@ class Executor:
     transaction: it would wait for the lock you hold.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._conn = conn
+        # Reads outside a transaction go to a second, read-only connection: in WAL mode it
+        # never waits on a writer, so a lookup made before Discord's 3-second acknowledgement
+        # cannot queue behind a transaction waiting out busy_timeout on the shared one.
+        self._reader = reader
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._depth = 0
@@ -126,6 +148,8 @@ class Executor:
                 await pragma(self._conn, "PRAGMA optimize")
             finally:
                 await self._conn.close()
+                if self._reader is not None:
+                    await self._reader.close()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -243,14 +267,25 @@ class Executor:
             self._check_open()
             yield self._conn
 
+    @asynccontextmanager
+    async def _read_turn(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for one query: the reader, unless this task is inside a
+        transaction (which must see its own writes) or there is no reader."""
+        if self._reader is None or self._owns_lock():
+            async with self._turn() as conn:
+                yield conn
+            return
+        self._check_open()
+        yield self._reader
+
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a query and return its first row (or None)."""
-        async with self._turn() as conn, conn.execute(sql, tuple(params)) as cursor:
+        async with self._read_turn() as conn, conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run a query and return all rows."""
-        async with self._turn() as conn, conn.execute(sql, tuple(params)) as cursor:
+        async with self._read_turn() as conn, conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:

@@ -150,9 +150,9 @@ async def test_buttons_work_after_a_restart_and_stale_clicks_are_explained(stack
 
     async with bot_client(stack):  # a brand-new client: nothing in memory survives
         save = await stack.server.click(final, f"inkwell:save:{piece_id}", user="bob")
-        await save.wait_callback()
+        await stack.server.wait_for(lambda: bool(save.followups()))
         again = await stack.server.click(final, f"inkwell:save:{piece_id}", user="bob")
-        await again.wait_callback()
+        await stack.server.wait_for(lambda: bool(again.followups()))
         regen = await stack.server.click(final, f"inkwell:regen:{piece_id}", user="bob")
         regenerated = (await finished(regen, stack.server))[-1]
         more = await stack.server.click(final, f"inkwell:more:{piece_id}", user="alice")
@@ -163,8 +163,10 @@ async def test_buttons_work_after_a_restart_and_stale_clicks_are_explained(stack
         stale = await stack.server.click(final, f"inkwell:regen:{piece_id}", user="bob")
         await stale.wait_callback()
 
-    assert "Saved to your favourites as #" in save.callback().json["data"]["content"]
-    assert "already in your favourites" in again.callback().json["data"]["content"]
+    assert save.callback().json["type"] == 5  # acknowledged before the write
+    assert "Saved to your favourites as #" in save.followups()[-1].content
+    assert "already in your favourites" in again.followups()[-1].content
+    assert save.followups()[-1].ephemeral
     assert regen.callback().json["type"] == 5
     assert "Haiku" not in regenerated.content and "Poem: the sea" in regenerated.content
     assert "seed 5 " not in regenerated.content  # a new seed

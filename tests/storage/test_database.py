@@ -183,3 +183,34 @@ async def test_after_commit_runs_in_commit_order_and_only_for_what_committed(
             executor.after_commit(lambda: ran.append("rolled back"))
             raise Boom
     assert ran == ["first", "kept savepoint"]
+
+
+async def test_reads_never_queue_behind_a_write_waiting_for_the_lock(db_path) -> None:
+    import asyncio
+    import sqlite3
+    import time
+
+    from tests.storage.factories import add_piece
+
+    db = await Database.open(db_path)
+    try:
+        piece = await add_piece(db, user_id=1)
+        await db.prompts.save(1, "rain", "autumn rain", "poem", {})
+        other = sqlite3.connect(db_path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another program, writing for a while
+            waiting = asyncio.create_task(db.favorites.add(2, piece.id))
+            await asyncio.sleep(0.2)  # our own write now waits on busy_timeout
+            started = time.perf_counter()
+            assert await db.generations.get(piece.id) == piece
+            assert (await db.prompts.get(1, "rain")) is not None
+            assert await db.favorites.count(2) == 0
+            assert time.perf_counter() - started < 1.0
+            assert not waiting.done()
+        finally:
+            other.rollback()
+            other.close()
+        assert (await waiting).created
+        assert await db.favorites.count(2) == 1  # the reader sees what was committed
+    finally:
+        await db.close()
