@@ -118,11 +118,7 @@ class Dispatcher:
         handled = 0
         while not self._closed:
             now = self._clock.now()
-            due = [
-                timer
-                for timer in await self._database.timers.due(now, self._batch)
-                if timer.kind in self._kinds
-            ]
+            due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
             if not due:
                 return handled
             for timer in due:
@@ -156,37 +152,65 @@ class Dispatcher:
         if kind.max_lateness is not None and late > kind.max_lateness:
             log.info("Timer %s/%s is %.0f s late: missed", claimed.kind, claimed.key, late)
             handler = kind.on_missed or _drop
+        claim = _HeldClaim(claimed)
+        keeper = asyncio.create_task(self._keep_lease(kind, claim), name="clock-lease")
         try:
-            next_due = await handler(claimed)
+            await self._run(kind, handler, claim)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        return True
+
+    async def _run(self, kind: TimerKind, handler: Handler, claim: _HeldClaim) -> None:
+        timer = claim.timer
+        try:
+            next_due = await handler(timer)
         except DestinationGone as gone:
-            log.warning("Timer %s/%s: %s; dropping it", claimed.kind, claimed.key, gone)
+            log.warning("Timer %s/%s: %s; dropping it", timer.kind, timer.key, gone)
             try:
                 if kind.on_gone is not None:
-                    await kind.on_gone(claimed, gone)
+                    await kind.on_gone(timer, gone)
             except Exception:
-                log.exception("Timer %s/%s: telling its owner failed", claimed.kind, claimed.key)
+                log.exception("Timer %s/%s: telling its owner failed", timer.kind, timer.key)
             finally:
                 # Dropped whatever on_gone did: a gone destination is never retried.
-                await self._database.timers.complete(claimed, None)
-            return True
+                await self._database.timers.complete(claim.timer, None)
+            return
         except Exception:
-            if claimed.attempts >= kind.max_attempts:
+            if timer.attempts >= kind.max_attempts:
                 log.exception(
                     "Timer %s/%s failed %d times; dropping it",
-                    claimed.kind,
-                    claimed.key,
-                    claimed.attempts,
+                    timer.kind,
+                    timer.key,
+                    timer.attempts,
                 )
-                await self._database.timers.complete(claimed, None)
+                await self._database.timers.complete(claim.timer, None)
             else:
                 # Leave the claim to expire: the lease is the retry delay, so a failing
                 # handler cannot spin.
                 log.exception(
-                    "Timer %s/%s failed (attempt %d)", claimed.kind, claimed.key, claimed.attempts
+                    "Timer %s/%s failed (attempt %d)", timer.kind, timer.key, timer.attempts
                 )
-            return True
-        await self._database.timers.complete(claimed, next_due)
-        return True
+            return
+        if not await self._database.timers.complete(claim.timer, next_due):
+            log.warning(
+                "Timer %s/%s changed while it fired; the newer plan stands", timer.kind, timer.key
+            )
+
+    async def _keep_lease(self, kind: TimerKind, claim: _HeldClaim) -> None:
+        """Renew the claim every third of its lease while its handler runs, so a slow
+        handler (a piece waiting in a busy queue) is never fired a second time elsewhere."""
+        while True:
+            # Real time, whatever clock is injected: this paces the renewals only.
+            await asyncio.sleep(kind.lease_seconds / 3)
+            renewed = await self._database.timers.renew(
+                claim.timer, self._clock.now(), kind.lease_seconds
+            )
+            if renewed is None:
+                log.warning("Timer %s/%s: its claim was lost", claim.timer.kind, claim.timer.key)
+                return
+            claim.timer = renewed
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -216,6 +240,13 @@ class Dispatcher:
             except Exception:
                 log.exception("The clock could not read its timers; trying again")
             await self._clock.sleep(self._tick)
+
+
+@dataclass
+class _HeldClaim:
+    """The latest version of a claim: renewing it changes ``claimed_until``."""
+
+    timer: Timer
 
 
 async def _drop(timer: Timer) -> None:

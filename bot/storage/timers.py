@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,14 +93,21 @@ class TimerRepository:
             )
         return removed > 0
 
-    async def due(self, now: float, limit: int) -> list[Timer]:
-        """Timers due by ``now`` that no live claim holds, oldest first."""
+    async def due(
+        self, now: float, limit: int, kinds: Collection[str] | None = None
+    ) -> list[Timer]:
+        """Timers due by ``now`` that no live claim holds, oldest first; only of ``kinds``
+        when given (so timers of kinds this process doesn't handle can't crowd out its own)."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
+        if kinds is not None and not kinds:
+            return []
+        only = "" if kinds is None else f" AND kind IN ({', '.join('?' * len(kinds))})"
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM timers WHERE due_at <= ?"
-            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?",
-            (now, now, limit),
+            f" AND (claimed_until IS NULL OR claimed_until < ?){only}"
+            " ORDER BY due_at, id LIMIT ?",
+            (now, now, *(kinds or ()), limit),
         )
         return [_timer(row) for row in rows]
 
@@ -119,21 +126,37 @@ class TimerRepository:
             )
         return None if row is None else _timer(row)
 
+    async def renew(self, timer: Timer, now: float, lease_seconds: float) -> Timer | None:
+        """Extend the claim ``timer`` holds (the one ``claim`` or ``renew`` returned) to
+        ``now + lease_seconds``, for a handler that runs long; None if the claim is no
+        longer ours."""
+        _check_time("now", now)
+        async with self._db.transaction():
+            row = await self._db.fetch_one(
+                "UPDATE timers SET claimed_until = ?"
+                " WHERE id = ? AND due_at = ? AND claimed_until IS ?"
+                f" RETURNING {_COLUMNS}",
+                (now + lease_seconds, timer.id, timer.due_at, timer.claimed_until),
+            )
+        return None if row is None else _timer(row)
+
     async def complete(self, timer: Timer, next_due_at: float | None) -> bool:
-        """A claimed timer fired: remove it, or move it to ``next_due_at``. False if it was
-        rescheduled or removed meanwhile (the newer plan stands)."""
+        """A claimed timer fired: remove it, or move it to ``next_due_at``. ``timer`` is the
+        latest claim (from ``claim`` or ``renew``). False if it was rescheduled, removed or
+        claimed by someone else meanwhile: the newer plan, or the other claim, stands."""
         if next_due_at is not None:
             _check_time("next_due_at", next_due_at)
         async with self._db.transaction():
             if next_due_at is None:
                 changed = await self._db.execute(
-                    "DELETE FROM timers WHERE id = ? AND due_at = ?", (timer.id, timer.due_at)
+                    "DELETE FROM timers WHERE id = ? AND due_at = ? AND claimed_until IS ?",
+                    (timer.id, timer.due_at, timer.claimed_until),
                 )
             else:
                 changed = await self._db.execute(
                     "UPDATE timers SET due_at = ?, attempts = 0, claimed_until = NULL"
-                    " WHERE id = ? AND due_at = ?",
-                    (float(next_due_at), timer.id, timer.due_at),
+                    " WHERE id = ? AND due_at = ? AND claimed_until IS ?",
+                    (float(next_due_at), timer.id, timer.due_at, timer.claimed_until),
                 )
         return changed > 0
 

@@ -256,3 +256,41 @@ async def test_a_stopped_clock_claims_nothing_and_never_starts_again(database):
     dispatcher.start()  # a late READY after shutdown began
     await asyncio.sleep(0.05)
     assert fired == [] and (await database.timers.get("turn", "t")) is not None
+
+
+async def test_timers_of_kinds_nobody_handles_cannot_crowd_out_the_rest(database):
+    clock = FakeClock()
+    fired: list[str] = []
+    dispatcher = Dispatcher(database, clock, batch=5)
+    dispatcher.register(TimerKind("turn", recorder(fired)))
+    for index in range(12):  # left by a feature this process doesn't run
+        await database.timers.schedule("retired-kind", f"old{index}", clock.now() - 100, {})
+    await dispatcher.schedule("turn", "mine", clock.now())
+    assert await dispatcher.run_due() == 1
+    assert fired == ["mine"]
+
+
+async def test_a_slow_handler_keeps_its_claim_and_fires_once(tmp_path):
+    path = tmp_path / "slow.db"
+    first, second = await Database.open(path), await Database.open(path)
+    try:
+        fired: list[str] = []
+
+        async def slow(timer: Timer) -> None:
+            fired.append(timer.key)
+            await asyncio.sleep(1.0)  # three times its lease
+
+        dispatchers = [Dispatcher(db) for db in (first, second)]  # the real clock
+        for dispatcher in dispatchers:
+            dispatcher.register(TimerKind("turn", slow, lease_seconds=0.3))
+        await dispatchers[0].schedule("turn", "t", time.time() - 1)
+        running = asyncio.create_task(dispatchers[0].run_due())
+        for _ in range(10):  # the other process keeps looking while it runs
+            await asyncio.sleep(0.1)
+            await dispatchers[1].run_due()
+        assert await running == 1
+        assert fired == ["t"]
+        assert await first.timers.get("turn", "t") is None  # completed with the renewed claim
+    finally:
+        await first.close()
+        await second.close()
