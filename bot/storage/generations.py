@@ -93,7 +93,7 @@ class GenerationRepository:
         params = to_json(new.params, "generation settings")
         created_at = to_db_time(self._clock())
         author = None if new.prompt_author_id == new.user_id else new.prompt_author_id
-        parent_id, prompt, redacted = new.parent_id, new.prompt, False
+        parent_id, prompt, redacted = new.parent_id, new.prompt, new.prompt_redacted
         async with self._db.transaction():
             if parent_id is not None:
                 parent = await self._db.fetch_one(
@@ -103,16 +103,16 @@ class GenerationRepository:
                 if parent is None:
                     # Erased with its author: if the prompt was theirs, it goes too.
                     parent_id = None
-                    redacted = author is not None
+                    redacted = redacted or author is not None
                 else:
                     # The prompt was copied from the parent's, which its author has erased.
-                    redacted = (
+                    redacted = redacted or (
                         author is not None
                         and bool(parent["prompt_redacted"])
                         and parent["prompt_author_id"] == author
                     )
-                if redacted:
-                    prompt = ""
+            if redacted:
+                prompt = ""
             new_id = await self._db.insert(
                 "INSERT INTO generations (user_id, user_name, guild_id, channel_id, form,"
                 " poem_form, genre, prompt, params, seed, model, text, parent_id, created_at,"

@@ -53,6 +53,8 @@ class NewGeneration:
     parent_id: int | None = None
     # Whose words the prompt holds, when not the requester's own (None: their own).
     prompt_author_id: int | None = None
+    # Their author erased their data while the piece was written: store it without them.
+    prompt_redacted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 
 from bot.errors import InkwellError
@@ -73,6 +74,9 @@ class WriteFlow:
         self._cooldown = cooldown_seconds
         self._closing = False
         self._running: set[asyncio.Task[object]] = set()
+        # How often each user's data was erased, so a piece started before an erase knows,
+        # when it is stored, that the words it copied from them are gone.
+        self._erasures: Counter[int] = Counter()
 
     @property
     def writing(self) -> WritingService:
@@ -111,7 +115,9 @@ class WriteFlow:
                 await destination.accept()
                 stored: list[GenerationRecord | None] = []
                 # aclosing: if delivery fails midway, the generation is cancelled at once.
-                updates = self._updates(requester, draft, guild, stored)
+                author = draft.prompt_author_id
+                erased = self._erasures[author] if author is not None else 0
+                updates = self._updates(requester, draft, guild, stored, erased)
                 async with contextlib.aclosing(updates):
                     await destination.deliver(draft.spec.title(), updates)
                 return stored[0] if stored else None
@@ -132,7 +138,9 @@ class WriteFlow:
         """Erase everything stored about a user while holding their slot, so no piece of
         theirs can start meanwhile or be recorded after the erase."""
         with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
-            return await self._database.users.delete_all(user_id)
+            counts = await self._database.users.delete_all(user_id)
+        self._erasures[user_id] += 1
+        return counts
 
     async def close(self, grace_seconds: float) -> None:
         """Stop taking work; let running pieces finish for up to ``grace_seconds``, then stop
@@ -157,13 +165,17 @@ class WriteFlow:
         draft: Draft,
         guild: GuildSettings | None,
         stored: list[GenerationRecord | None],
+        erased: int,
     ) -> AsyncIterator[WriteUpdate]:
         sampling = _with_guild_defaults(draft.sampling, guild)
         async for update in self._writing.stream(draft.spec, sampling):
             if update.piece is None:
                 yield WriteUpdate(text=update.text, queue_position=update.queue_position)
                 continue
-            record = await self._record(update.piece, requester, draft)
+            author = draft.prompt_author_id
+            # The author of the copied words erased their data while this was written.
+            redact = author is not None and self._erasures[author] != erased
+            record = await self._record(update.piece, requester, draft, redact)
             stored.append(record)
             yield WriteUpdate(
                 text=update.piece.text,
@@ -173,7 +185,7 @@ class WriteFlow:
             )
 
     async def _record(
-        self, piece: Piece, requester: Requester, draft: Draft
+        self, piece: Piece, requester: Requester, draft: Draft, redact_prompt: bool
     ) -> GenerationRecord | None:
         spec = piece.spec
         params: dict[str, object] = {
@@ -202,6 +214,7 @@ class WriteFlow:
                     genre=spec.genre.value if spec.form is Form.STORY else None,
                     parent_id=draft.parent_id,
                     prompt_author_id=prompt_author,
+                    prompt_redacted=redact_prompt and prompt_author is not None,
                 )
             )
         except Exception:

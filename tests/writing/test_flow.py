@@ -196,3 +196,21 @@ async def test_erasing_holds_the_users_slot(parts, monkeypatch):
     counts = await flow.erase_user(1)
     assert counts.generations == 1
     assert await database.generations.count_for_user(1) == 0
+
+
+async def test_words_whose_author_erased_them_mid_piece_are_not_stored(parts, monkeypatch):
+    generation, _ = parts
+    write_every_token(generation, monkeypatch)
+    flow = make_flow(parts)
+    spec = PieceSpec(form=Form.GENERATE, text="her private message")
+    copied = Draft(spec, SamplingParams(max_new_tokens=300, seed=1), prompt_author_id=9)
+    piece = Recorded()
+    running = asyncio.create_task(flow.write(member(1), piece, copied))
+    await asyncio.wait_for(piece.started.wait(), 20)
+    await flow.erase_user(9)  # the message's author erases their data meanwhile
+    record = await asyncio.wait_for(running, 30)
+    assert record is not None and record.prompt == "" and record.prompt_redacted
+    assert record.prompt_author_id == 9 and record.text  # the piece itself is kept
+    # A piece started after the erase keeps its own prompt.
+    later = await flow.write(member(1), Recorded(), draft())
+    assert later is not None and later.prompt == "The sea at night"
