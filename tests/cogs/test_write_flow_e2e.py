@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -239,3 +240,33 @@ async def test_a_post_whose_placeholder_was_deleted_carries_on_in_a_new_message(
     assert post.placeholder_id and post.message.id != post.placeholder_id
     final = server.store.get(post.message.id)
     assert final is not None and f"piece #{record.id}" in final.content
+
+
+async def test_a_timer_whose_channel_is_gone_is_dropped_and_its_owner_told(stack):
+    from bot.clock.dispatcher import Dispatcher, TimerKind
+    from cogs.notices import OWNER_KEY, owner_told
+
+    server = stack.server
+    doomed = await server.add_channel("daily-prompts")
+    mod = server.user("mod")
+    async with bot_client(stack) as bot:
+        await server.wait_for(lambda: bot.get_channel(doomed.id) is not None)
+        channel = bot.get_channel(doomed.id)
+
+        async def post(timer):
+            await stack.flow.write(
+                schedule_requester(server, channel),
+                ChannelPost(channel, interval=0.01),
+                a_draft(),
+            )
+
+        clock = Dispatcher(stack.database)
+        clock.register(TimerKind("daily", post, on_gone=owner_told(bot, "Your prompt of the day")))
+        await clock.schedule("daily", str(doomed.id), time.time() - 1, {OWNER_KEY: mod.id})
+        await server.delete_channel(doomed)
+        assert await clock.run_due() == 1
+        await server.wait_for(lambda: bool(server.store.in_channel(server.dm_channel(mod).id)))
+    notice = server.store.in_channel(server.dm_channel(mod).id)[-1]
+    assert "prompt of the day is paused" in notice.content
+    assert "no longer exists" in notice.content
+    assert await stack.database.timers.get("daily", str(doomed.id)) is None
