@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakediscord import EPHEMERAL
+from tests.tiny_models import build_tiny_gpt2
 
 REPO = Path(__file__).resolve().parents[2]
 STOPPED_TEXT = "had to restart before this piece was finished"
@@ -20,7 +21,7 @@ def write_config(tmp_path: Path, model_dir: Path, grace: float) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[model]\nname = "{model_dir}"\n'
-        "[generation]\nmax_new_tokens_cap = 1250\nmax_prompt_tokens = 96\n"
+        "[generation]\nmax_new_tokens_cap = 4000\nmax_prompt_tokens = 96\n"
         f"[discord]\ncooldown_seconds = 0.0\nshutdown_grace_seconds = {grace}\n"
         f'[storage]\ndatabase = "{tmp_path / "bot.db"}"\n'
         '[logging]\nlevel = "INFO"\n'
@@ -70,13 +71,16 @@ async def stopped(process: asyncio.subprocess.Process, timeout: float = 60) -> t
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_a_stop_signal_stops_unfinished_pieces_with_a_message_and_exits_0(
-    fake_discord, tiny_gpt2_dir, tmp_path, signum
+    fake_discord, tmp_path, signum
 ):
-    config = write_config(tmp_path, tiny_gpt2_dir, grace=0.5)
+    # A context long enough that the piece (4,000 tokens, end token ignored) takes seconds,
+    # far longer than the grace: it must be stopped, not finish by luck.
+    model = build_tiny_gpt2(tmp_path / "long-context", n_positions=4096)
+    config = write_config(tmp_path, model, grace=1.5)
     process = await start_bot(fake_discord, config, ignore_eos=True)
     try:
         long_piece = await fake_discord.slash(
-            "generate", {"prompt": "A very long tale", "max_tokens": 2000, "seed": 1}, user="alice"
+            "generate", {"prompt": "A very long tale", "max_tokens": 4000, "seed": 1}, user="alice"
         )
         await long_piece.wait_callback(timeout=10)
         # Streaming has begun: the reply shows text, not just "thinking…".
@@ -99,22 +103,28 @@ async def test_a_stop_signal_stops_unfinished_pieces_with_a_message_and_exits_0(
     assert "restarting" in callback.json["data"]["content"]
 
 
-async def test_a_piece_that_finishes_within_the_grace_is_delivered_whole(
-    fake_discord, tiny_gpt2_dir, tmp_path
-):
-    config = write_config(tmp_path, tiny_gpt2_dir, grace=30)
+async def test_a_piece_that_finishes_within_the_grace_is_delivered_whole(fake_discord, tmp_path):
+    model = build_tiny_gpt2(tmp_path / "long-context", n_positions=4096)
+    config = write_config(tmp_path, model, grace=30)
     process = await start_bot(fake_discord, config, ignore_eos=True)
     try:
         piece = await fake_discord.slash(
-            "generate", {"prompt": "A short tale", "max_tokens": 40, "seed": 2}, user="alice"
+            "generate", {"prompt": "A short tale", "max_tokens": 600, "seed": 2}, user="alice"
         )
         await piece.wait_callback(timeout=10)
+        # Signalled mid-piece: it must be allowed to finish, not be stopped.
+        await fake_discord.wait_for(
+            lambda: any("▌" in (r.json or {}).get("content", "") for r in piece.responses()),
+            timeout=20,
+        )
         process.send_signal(signal.SIGTERM)
         code, output = await stopped(process)
     finally:
         if process.returncode is None:
             process.kill()
     assert code == 0, output
-    final = piece.final_message()
-    assert final is not None and "Written by AI" in final.content, output
-    assert STOPPED_TEXT not in final.content
+    # A long piece is split over messages: the attribution closes the last one.
+    shown = [piece.final_message(), *piece.followups()]
+    texts = [message.content for message in shown if message is not None]
+    assert texts and "Written by AI" in texts[-1], output
+    assert not any(STOPPED_TEXT in text for text in texts)
