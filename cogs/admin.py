@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.storage import Database, GuildSettings
+from cogs.private import acknowledge, answer
 from cogs.render import channel_list
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
         """Add a channel to the allow-list."""
+        await acknowledge(interaction)
         await self._database.guild_settings.allow_channel(self._guild(interaction), channel.id)
         await self._show_after(interaction, f"Inkwell now writes in {channel.mention}.")
 
@@ -74,6 +76,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
         """Remove a channel from the allow-list."""
+        await acknowledge(interaction)
         removed = await self._database.guild_settings.disallow_channel(
             self._guild(interaction), channel.id
         )
@@ -83,6 +86,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
     @app_commands.command(name="all-channels", description="Let Inkwell write in every channel")
     async def all_channels(self, interaction: discord.Interaction) -> None:
         """Clear the allow-list."""
+        await acknowledge(interaction)
         await self._database.guild_settings.clear_channels(self._guild(interaction))
         await self._show_after(interaction, "Inkwell writes in every channel again.")
 
@@ -108,6 +112,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         reset: bool = False,
     ) -> None:
         """Set or reset default parameters."""
+        await acknowledge(interaction)
         guild = self._guild(interaction)
         if reset:
             await self._database.guild_settings.update(
@@ -143,6 +148,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         seconds: app_commands.Range[int, 0, 3600] | None = None,
     ) -> None:
         """Set the per-member cooldown."""
+        await acknowledge(interaction)
         await self._database.guild_settings.update(
             self._guild(interaction), cooldown_seconds=seconds
         )
@@ -154,9 +160,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
 
     @staticmethod
     async def _reply(interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(
-            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await answer(interaction, text)
 
     @staticmethod
     def _guild(interaction: discord.Interaction) -> int:

@@ -24,6 +24,7 @@ from bot.library.rules import all_favorites, clamp_page, page_count
 from bot.storage import Database, FavoriteWithPiece, NotFound
 from cogs.errors import report_error
 from cogs.library_render import PAGE_SIZE, favorites_page_embed, piece_embed
+from cogs.private import acknowledge, answer
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -157,13 +158,12 @@ class FavoritesCog(commands.GroupCog, name="favorites", description="Your saved 
     async def remove(self, interaction: discord.Interaction, favorite_id: FavoriteId) -> None:
         """Unstar a piece (the piece itself stays)."""
         favorite = await self._own_favorite(interaction, favorite_id)
+        await acknowledge(interaction)  # removing is a write
         if not await self._database.favorites.remove(interaction.user.id, favorite_id):
             raise self._not_yours(favorite_id)  # removed by a parallel click
         title = discord.utils.escape_markdown(piece_title(favorite.piece))
-        await interaction.response.send_message(
-            f"Removed favourite #{favorite_id} ({title}) from your favourites.",
-            ephemeral=True,
-            allowed_mentions=NO_PINGS,
+        await answer(
+            interaction, f"Removed favourite #{favorite_id} ({title}) from your favourites."
         )
 
     @app_commands.command(name="export", description="Download your favourites (Markdown + JSON)")

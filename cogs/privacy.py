@@ -22,6 +22,7 @@ from bot.errors import InvalidRequest
 from bot.library.exports import export_stem, user_data_files
 from bot.storage import Database, DeletedCounts
 from cogs.errors import report_error
+from cogs.private import answer
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -100,13 +101,15 @@ class EraseButton(
             )
             return
         bot: InkwellBot = interaction.client  # type: ignore[assignment]
+        # Erasing is a write that may wait on the database's lock: acknowledge first.
+        await interaction.response.defer()
         counts = await bot.flow.erase_user(self.user_id)
         if counts.total == 0:
-            await _private(
+            await answer(
                 interaction, "There is nothing of yours to delete — it has already been deleted."
             )
             return
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             content=deleted_report(counts), view=None, allowed_mentions=NO_PINGS
         )
 

@@ -19,6 +19,7 @@ from bot.writing.commands import MAX_TEXT_CHARS
 from bot.writing.drafts import Draft
 from bot.writing.flow import WriteFlow
 from cogs.destinations import write_reply
+from cogs.private import acknowledge, answer
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -91,6 +92,7 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
         """Save a prompt, checked like the command it is for."""
         options = prompt_options(poem_form=poem_form, genre=genre, characters=characters)
         saved_prompt_request(form, text, options)  # refuse now what /prompts use would refuse
+        await acknowledge(interaction)
         prompt = await self._database.prompts.save(
             interaction.user.id, name, text, form, options, replace=replace
         )
@@ -125,6 +127,7 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
     @app_commands.describe(name="The saved prompt (start typing to pick one)")
     async def delete(self, interaction: discord.Interaction, name: Name) -> None:
         """Delete a saved prompt."""
+        await acknowledge(interaction)
         if not await self._database.prompts.delete(interaction.user.id, name):
             raise self._not_found(name)
         await self._reply(
@@ -135,6 +138,7 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
     @app_commands.describe(old="The saved prompt (start typing to pick one)", new="Its new name")
     async def rename(self, interaction: discord.Interaction, old: Name, new: Name) -> None:
         """Rename a saved prompt."""
+        await acknowledge(interaction)
         prompt = await self._database.prompts.rename(interaction.user.id, old, new)
         await self._reply(
             interaction,
@@ -167,7 +171,7 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
 
     @staticmethod
     async def _reply(interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        await answer(interaction, text)
 
 
 async def setup(bot: InkwellBot) -> None:

@@ -194,7 +194,7 @@ async def test_channel_allow_list_and_admin_permission(stack):
         denied = await server.slash("settings allow-channel", {"channel": writing}, user="alice")
         await denied.wait_callback()
         allowed = await server.slash("settings allow-channel", {"channel": writing}, user="mod")
-        await allowed.wait_callback()
+        await allowed.wait_private_answer()
         elsewhere = await server.slash("poem", {"topic": "rain"}, user="alice")
         await elsewhere.wait_callback()
         there = await server.slash(
@@ -202,7 +202,7 @@ async def test_channel_allow_list_and_admin_permission(stack):
         )
         await finished(there, server)
     assert "Manage Server" in denied.callback().json["data"]["content"]
-    assert f"<#{writing.id}>" in allowed.callback().json["data"]["content"]
+    assert f"<#{writing.id}>" in allowed.private_answer()["content"]
     refusal = elsewhere.callback().json["data"]
     assert refusal["flags"] & EPHEMERAL and f"only write in <#{writing.id}>" in refusal["content"]
 

@@ -89,19 +89,19 @@ async def test_confirm_deletes_everything_and_stale_clicks_are_explained(stack):
         await intruder.wait_callback()
         confirmed = await server.click(first_message, buttons(first_message)[0], user="alice")
         await confirmed.wait_callback()
+        await server.wait_for(lambda: first_message.components == [])
         stale = await server.click(second_message, buttons(second_message)[0], user="alice")
-        await stale.wait_callback()
+        await stale.wait_private_answer()
         nothing = await server.slash("privacy delete", {}, user="alice")
         await nothing.wait_callback()
 
     assert "Only the person who asked" in intruder.callback().json["data"]["content"]
-    assert confirmed.callback().json["type"] == 7
+    assert confirmed.callback().json["type"] == 6  # acknowledged before erasing
     report = first_message.content
     assert "2 pieces" in report and "1 favourite" in report and "1 saved prompt" in report
     assert "1 star others gave your pieces" in report
     assert first_message.components == []
-    stale_reply = stale.callback().json["data"]
-    assert stale_reply["flags"] & EPHEMERAL and "already been deleted" in stale_reply["content"]
+    assert "already been deleted" in stale.private_answer()["content"]
     assert "nothing stored about you" in nothing.callback().json["data"]["content"]
     export = await stack.database.users.export(ids["alice"])
     assert export["generations"] == export["favorites"] == export["saved_prompts"] == []

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from bot.storage import MAX_SAVED_PROMPTS
 from tests.cogs.test_discord_e2e import bot_client, finished, synced
-from tests.fakediscord import EPHEMERAL
 
 NO_PINGS = {"parse": []}
 
 
-def reply(handle) -> dict:
-    return handle.callback().json["data"]
-
-
 def private_text(handle) -> str:
-    data = reply(handle)
-    assert data["flags"] & EPHEMERAL, data
-    assert data.get("allowed_mentions") == NO_PINGS, data
+    """The private answer's text; every message body sent for it pings nobody."""
+    data = handle.private_answer()
+    assert data is not None, handle.responses()
+    for request in handle.responses():
+        body = (request.json or {}).get("data", request.json or {})
+        if body.get("content") or body.get("embeds"):
+            assert body.get("allowed_mentions") == NO_PINGS, body
     return data.get("content") or data["embeds"][0]["description"]
 
 
@@ -24,7 +23,7 @@ async def answered(server, *calls):
     handles = []
     for name, options, user in calls:
         handle = await server.slash(name, options, user=user)
-        await handle.wait_callback()
+        await handle.wait_private_answer()  # in order: each sees the one before
         handles.append(handle)
     return handles
 

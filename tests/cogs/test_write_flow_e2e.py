@@ -127,6 +127,7 @@ async def test_the_acknowledgement_never_waits_on_a_write_transaction(stack):
         piece = (await finished(first, server))[-1]
         piece_id = int(re.search(r"piece #(\d+)", piece.content).group(1))
         await stack.database.prompts.save(server.user("bob").id, "sea", "the sea", "poem", {})
+        favourite = await stack.database.favorites.add(server.user("alice").id, piece_id)
         actions = {
             "/poem": lambda: server.slash("poem", {"topic": "locks"}, user="alice"),
             "Regenerate": lambda: server.click(piece, f"inkwell:regen:{piece_id}", user="bob"),
@@ -136,6 +137,16 @@ async def test_the_acknowledgement_never_waits_on_a_write_transaction(stack):
             "/prompts use": lambda: server.slash("prompts use", {"name": "sea"}, user="bob"),
             "menu": lambda: server.message_context("Continue with Inkwell", piece, user="bob"),
             "/halloffame": lambda: server.slash("halloffame", {}, user="bob"),
+            # Commands that write acknowledge before writing.
+            "/prompts save": lambda: server.slash(
+                "prompts save", {"name": "x2", "text": "t", "form": "poem"}, user="bob"
+            ),
+            "/favorites remove": lambda: server.slash(
+                "favorites remove", {"id": favourite.favorite.id}, user="alice"
+            ),
+            "/settings cooldown": lambda: server.slash(
+                "settings cooldown", {"seconds": 0}, user="mod"
+            ),
         }
         delays = {}
         for name, act in actions.items():

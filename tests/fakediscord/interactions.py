@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .messages import StoredMessage
+from .messages import EPHEMERAL, StoredMessage
 from .models import FakeChannel, FakeGuild, FakeUser
 from .options import OptionBuilder, leaf_schema, split_path
 from .payloads import channel_payload, member_payload, user_payload
@@ -64,6 +64,23 @@ class InteractionHandle:
 
     def followups(self) -> list[StoredMessage]:
         return [m for i in self.followup_ids if (m := self.server.store.messages.get(i))]
+
+    def private_answer(self) -> dict[str, Any] | None:
+        """What only the user saw: an ephemeral callback message, or after a deferral the
+        last ephemeral followup (None if neither has come yet)."""
+        callback = self.callback()
+        if callback is not None and callback.json and callback.json.get("type") == 4:
+            data = callback.json["data"]
+            return data if data.get("flags", 0) & EPHEMERAL else None
+        private = [m for m in self.followups() if m.ephemeral]
+        return private[-1].payload if private else None
+
+    async def wait_private_answer(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """Wait for ``private_answer`` and return it."""
+        await self.server.wait_for(lambda: self.private_answer() is not None, timeout=timeout)
+        answer = self.private_answer()
+        assert answer is not None
+        return answer
 
     @property
     def callback_delay(self) -> float | None:
