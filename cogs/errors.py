@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import InkwellError
+from bot.writing.flow import PieceStopped
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def user_message_for(error: BaseException) -> str | None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, privately; log bugs with their context."""
+    if isinstance(getattr(error, "original", error), PieceStopped):
+        return  # the reply itself already says the piece was stopped for a restart
     message = user_message_for(error)
     if message is None:
         command = interaction.command.qualified_name if interaction.command else None

@@ -53,6 +53,11 @@ class ShuttingDown(InkwellError):
     """The bot is stopping and takes no new work."""
 
 
+class PieceStopped(InkwellError):
+    """Shutdown stopped a piece before it finished; its destination has said so already.
+    (A timer that raises it is retried after its lease, i.e. after the restart.)"""
+
+
 class ChannelNotAllowed(InkwellError):
     """The guild's admins limited Inkwell to other channels."""
 
@@ -73,7 +78,7 @@ class WriteFlow:
         self._gate = gate
         self._cooldown = cooldown_seconds
         self._closing = False
-        self._running: set[asyncio.Task[object]] = set()
+        self._running: set[asyncio.Task[None]] = set()
         # How often each user's data was erased, so a piece started before an erase knows,
         # when it is stored, that the words it copied from them are gone.
         self._erasures: Counter[int] = Counter()
@@ -108,27 +113,44 @@ class WriteFlow:
         guild = self.guild_settings(requester.guild_id)
         self._check_channel(requester, guild)
         with self._gate.slot(requester.slot_key, requester.guild_id, self._cooldown_for(guild)):
-            task = asyncio.current_task()
-            if task is not None:
-                self._running.add(task)
+            await destination.accept()
+            stored: list[GenerationRecord | None] = []
+            # The piece runs as its own task, so shutdown can stop the piece alone: a caller
+            # that outlives it (a game's loop) carries on.
+            piece = asyncio.create_task(self._deliver(requester, destination, draft, guild, stored))
+            self._running.add(piece)
             try:
-                await destination.accept()
-                stored: list[GenerationRecord | None] = []
-                # aclosing: if delivery fails midway, the generation is cancelled at once.
-                author = draft.prompt_author_id
-                erased = self._erasures[author] if author is not None else 0
-                updates = self._updates(requester, draft, guild, stored, erased)
-                async with contextlib.aclosing(updates):
-                    await destination.deliver(draft.spec.title(), updates)
-                return stored[0] if stored else None
+                await asyncio.shield(piece)
             except asyncio.CancelledError:
-                if self._closing:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(destination.stop(STOPPED), timeout=5)
-                raise
+                if not piece.done():  # the caller itself was cancelled: so is its piece
+                    piece.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await piece
+                    raise
+                if not piece.cancelled():
+                    raise
+                # Shutdown stopped the piece: its destination says so; nothing was stored.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(destination.stop(STOPPED), timeout=5)
+                raise PieceStopped(STOPPED) from None
             finally:
-                if task is not None:
-                    self._running.discard(task)
+                self._running.discard(piece)
+            return stored[0] if stored else None
+
+    async def _deliver(
+        self,
+        requester: Requester,
+        destination: Destination,
+        draft: Draft,
+        guild: GuildSettings | None,
+        stored: list[GenerationRecord | None],
+    ) -> None:
+        author = draft.prompt_author_id
+        erased = self._erasures[author] if author is not None else 0
+        updates = self._updates(requester, draft, guild, stored, erased)
+        # aclosing: if delivery fails midway, the generation is cancelled at once.
+        async with contextlib.aclosing(updates):
+            await destination.deliver(draft.spec.title(), updates)
 
     async def find_piece(self, generation_id: int) -> GenerationRecord | None:
         """A recorded piece, or None. Callers check who may see it (``bot.library.visibility``)."""

@@ -19,7 +19,7 @@ from bot.storage import Database
 from bot.writing.destination import WriteUpdate
 from bot.writing.drafts import Draft
 from bot.writing.fairness import FairnessGate, RateLimited
-from bot.writing.flow import NOT_SAVED, STOPPED, ShuttingDown, WriteFlow
+from bot.writing.flow import NOT_SAVED, STOPPED, PieceStopped, ShuttingDown, WriteFlow
 from bot.writing.pieces import WritingService
 from bot.writing.requester import Requester
 from tests.generation.stepping import write_every_token
@@ -149,8 +149,26 @@ async def test_shutdown_refuses_new_work_and_stops_what_outlives_the_grace(parts
     with pytest.raises(ShuttingDown, match="restarting"):
         await flow.write(member(2), Recorded(), draft())
     await asyncio.wait_for(closing, 15)
-    assert running.done() and running.cancelled()
+    # The piece was stopped, not its caller: the caller hears why and carries on.
+    with pytest.raises(PieceStopped):
+        await asyncio.wait_for(running, 5)
+    assert not running.cancelled()
     assert long_piece.stopped == [STOPPED]
+    assert await parts[1].generations.count_for_user(1) == 0
+
+
+async def test_a_cancelled_caller_takes_its_piece_and_slot_with_it(parts, monkeypatch):
+    generation, _ = parts
+    write_every_token(generation, monkeypatch)
+    flow = make_flow(parts)
+    piece = Recorded()
+    running = asyncio.create_task(flow.write(member(1), piece, draft(tokens=400)))
+    await asyncio.wait_for(piece.started.wait(), 20)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert not any(update.piece for update in piece.updates)  # it never finished
+    await flow.write(member(1), Recorded(), draft())  # the slot is free again
 
 
 async def test_shutdown_lets_a_piece_finish_within_the_grace(parts):
