@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.storage import Database, GuildSettings
+from bot.writing.flow import channel_mentions
 from cogs.private import acknowledge, answer
-from cogs.render import channel_list
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def describe_settings(settings: GuildSettings) -> str:
     """A readable summary of a guild's settings."""
-    channels = channel_list(settings.allowed_channel_ids) or "every channel"
+    channels = channel_mentions(settings.allowed_channel_ids) or "every channel"
 
     def value(setting: object) -> str:
         return "bot default" if setting is None else f"{setting}"

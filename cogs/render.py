@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 from bot.storage import GenerationRecord
 from bot.writing import Piece
@@ -200,7 +199,6 @@ def render_queue(title: str, position: int) -> str:
 _ESCAPED_OR_WRAPPED = re.compile(
     r"<(?P<link>https?://[^\s<>]+)>|\\(?P<char>[\\*_~|`>#\-\[\]():])", re.IGNORECASE
 )
-MAX_LISTED_CHANNELS = 20
 
 
 def piece_text_of(content: str) -> str:
@@ -211,14 +209,6 @@ def piece_text_of(content: str) -> str:
         lines = lines[1:]
     lines = [line for line in lines if not line.startswith("-# ✍")]
     return _ESCAPED_OR_WRAPPED.sub(lambda m: m.group("link") or m.group("char"), "\n".join(lines))
-
-
-def channel_list(channel_ids: Iterable[int]) -> str:
-    """Channel mentions for a message, at most ``MAX_LISTED_CHANNELS`` of them."""
-    ids = sorted(channel_ids)
-    shown = ", ".join(f"<#{c}>" for c in ids[:MAX_LISTED_CHANNELS])
-    more = len(ids) - MAX_LISTED_CHANNELS
-    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def render_unsaved(piece: Piece, reason: str) -> list[str]:

@@ -44,15 +44,8 @@ async def connect(path: Path) -> aiosqlite.Connection:
     write rate the extra fsync costs nothing noticeable.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves; the sqlite3 module's
-    # implicit transactions would otherwise commit behind our back.
+    conn = await _open(path)
     try:
-        conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StorageError(f"Inkwell couldn't open the database file {path}: {exc}.") from exc
-    try:
-        conn.row_factory = sqlite3.Row
-        await pragma(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = await _retry_while_locked(lambda: pragma(conn, "PRAGMA journal_mode = WAL"))
         if str(mode).lower() != "wal":
             log.warning("SQLite refused WAL mode for %s (got %r); continuing", path, mode)
@@ -75,6 +68,19 @@ async def connect(path: Path) -> aiosqlite.Connection:
 
 async def connect_reader(path: Path) -> aiosqlite.Connection:
     """A read-only connection to an open, migrated database (see ``Executor``)."""
+    conn = await _open(path)
+    try:
+        await pragma(conn, "PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _open(path: Path) -> aiosqlite.Connection:
+    """A connection with rows by name and the busy timeout, before any mode is set."""
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves; the sqlite3 module's
+    # implicit transactions would otherwise commit behind our back.
     try:
         conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
@@ -82,7 +88,6 @@ async def connect_reader(path: Path) -> aiosqlite.Connection:
     try:
         conn.row_factory = sqlite3.Row
         await pragma(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await pragma(conn, "PRAGMA query_only = ON")
     except BaseException:
         await conn.close()
         raise

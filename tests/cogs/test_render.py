@@ -84,12 +84,12 @@ def test_piece_text_of_recovers_the_piece_from_a_result_message():
 
 
 def test_channel_lists_are_capped_for_discords_message_limit():
-    from cogs.render import channel_list
+    from bot.writing.flow import channel_mentions
 
-    assert channel_list([3, 1]) == "<#1>, <#3>"
-    listed = channel_list(range(100, 200))
+    assert channel_mentions([3, 1]) == "<#1>, <#3>"
+    listed = channel_mentions(range(100, 200))
     assert listed.endswith("and 80 more") and listed.count("<#") == 20
-    assert channel_list([]) == ""
+    assert channel_mentions([]) == ""
 
 
 # --- links and invites ------------------------------------------------------------------------
