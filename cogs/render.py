@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.links import INVITE
 from bot.storage import GenerationRecord
 from bot.writing import Piece
 
@@ -57,9 +58,8 @@ def _split_long_line(line: str, limit: int) -> list[str]:
     return parts
 
 
-# Discord invites, with or without a scheme, also inside <...>: removed, not just unembedded.
-_INVITE_PATH = r"(?:(?:www|ptb|canary)\.)?(?:discord(?:app)?\.com/invite|discord\.gg)/[\w-][^\s<>]*"
-_INVITE = rf"(?:https?://{_INVITE_PATH}|(?<![A-Za-z0-9.-]){_INVITE_PATH})"
+# Discord invites (also inside <...>) are removed, not just unembedded.
+_INVITE = INVITE
 _LINK_OR_MARKDOWN = re.compile(
     rf"<(?P<wrapped_invite>{_INVITE})>"
     r"|(?P<wrapped_url><https?://[^\s<>]+>)"  # already unembedded: left as it is
