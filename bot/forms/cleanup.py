@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from bot.forms.one_line import is_one_line, tidy_line
 from bot.forms.patterns import PARTIAL_SPECIAL_TOKEN, SPECIAL_TOKEN, body_start
 from bot.forms.repetition import repeat_start
 from bot.forms.spec import Form, PieceSpec, PoemForm, normalise_user_text
@@ -41,6 +42,10 @@ def stable_prefix(spec: PieceSpec, generated: str) -> str:
     lines for poems and scripts, complete sentences or paragraphs for prose, after the same
     cleanup as ``finish``. It is always a prefix of ``finish(spec, generated,
     hit_length_limit=True)``, give or take trailing whitespace."""
+    if is_one_line(spec):
+        # A line or title is shown once it is whole, which is also when the piece ends.
+        text, ended = _cut(spec, generated)
+        return tidy_line(spec, text) if ended else ""
     return _render(spec, generated, _Tail.DROP)
 
 
@@ -55,6 +60,11 @@ def finish(spec: PieceSpec, generated: str, *, hit_length_limit: bool) -> str:
     output had any text before an end-of-text token: if cleanup would leave nothing, the text is
     kept as it was, cut at a word boundary with "…" when the length limit was hit.
     """
+    if is_one_line(spec):
+        # One line, whatever came: the first real line, or all there was on one line.
+        return tidy_line(spec, _cut(spec, generated)[0]) or tidy_line(
+            spec, _before_end_token(generated)
+        )
     tail = _Tail.DROP_UNLESS_ENDED if hit_length_limit else _Tail.KEEP
     piece = _render(spec, generated, tail)
     if piece:

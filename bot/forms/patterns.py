@@ -63,6 +63,17 @@ def is_title(line: str) -> bool:
     return bool(_HEADING.match(line) or _EMPHASIS.match(line))
 
 
+def is_intro(line: str) -> bool:
+    """Whether ``line`` is a chat model's filler before the answer ("Sure! Here's the next
+    line:") or a code fence, never part of a piece."""
+    line = line.strip()
+    return bool(
+        _FENCE.match(line)
+        or _CHATTY.match(line)
+        or (len(line) <= 200 and (_HERE_IS.match(line) or _INTRO_COLON.match(line)))
+    )
+
+
 def looks_like_title(line: str) -> bool:
     """Short, Title Cased and unpunctuated at the end: "The Dragon's Gift"."""
     words = line.split()

@@ -15,6 +15,9 @@ class Form(StrEnum):
     SCRIPT = "script"
     CONTINUE = "continue"
     GENERATE = "generate"
+    # One line of a poem written together (a game's AI turn), and a title for a finished poem.
+    LINE = "line"
+    TITLE = "title"
 
 
 class PoemForm(StrEnum):
@@ -72,6 +75,8 @@ _FORM_LABELS: dict[Form, str] = {
     Form.SCRIPT: "Script",
     Form.CONTINUE: "Continuation",
     Form.GENERATE: "Generation",
+    Form.LINE: "Line",
+    Form.TITLE: "Title",
 }
 _TITLE_TEXT_CHARS = 50
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -84,6 +89,12 @@ class PieceSpec:
     ``text`` is the poem's topic, the story's or script's premise, the text to continue, or the
     raw prompt for ``generate``. ``characters`` is used by scripts only; when empty the template
     invents two.
+
+    For ``line``, ``text`` is the poem so far (its lines joined with "\n", possibly empty),
+    ``poem_form`` the poem's form, ``line_number`` the 0-based index of the line to write and
+    ``topic`` the poem's title or theme (may be empty); ``rhyme_with`` names a word the line
+    must rhyme with when the lines before it don't say (a rewrite of a poem's first line). For
+    ``title``, ``text`` is the whole poem.
     """
 
     form: Form
@@ -92,11 +103,20 @@ class PieceSpec:
     genre: Genre = Genre.ANY
     characters: tuple[str, ...] = ()
     length: Length = Length.MEDIUM
+    line_number: int = 0
+    topic: str = ""
+    rhyme_with: str = ""
 
     def title(self) -> str:
         """A short human label such as ``"Haiku: autumn"`` or ``"Story (fantasy): a dragon…"``."""
         if self.form is Form.POEM:
             label = _POEM_LABELS[self.poem_form]
+        elif self.form is Form.LINE:
+            # The text is the poem so far, not a topic: label the line by the poem's title.
+            topic = shorten(self.topic, _TITLE_TEXT_CHARS)
+            return f"Line: {topic}" if topic else "Line"
+        elif self.form is Form.TITLE:
+            return "Title"
         else:
             label = _FORM_LABELS[self.form]
             if self.form is Form.STORY and self.genre is not Genre.ANY:

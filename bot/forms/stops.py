@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bot.forms.one_line import is_one_line, line_end
 from bot.forms.patterns import (
     POEM_HEADER,
     SPECIAL_TOKEN,
@@ -81,6 +82,8 @@ def stop_index(spec: PieceSpec, generated: str) -> int | None:
 
 
 def _natural_ends(spec: PieceSpec, text: str) -> list[int | None]:
+    if is_one_line(spec):
+        return [line_end(spec, text)]
     body = body_start(spec, text)
     cuts: list[int | None] = []
     if spec.form in (Form.STORY, Form.CONTINUE):

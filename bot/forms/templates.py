@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from bot.forms import line_templates
 from bot.forms.examples import example_for
 from bot.forms.spec import Form, Genre, Length, PieceSpec, PoemForm, normalise_user_text
 from bot.generation.types import ChatMessage
@@ -65,6 +66,9 @@ _FREE_VERSE_TOKENS: dict[Length, int] = {Length.SHORT: 80, Length.MEDIUM: 120, L
 _STORY_TOKENS: dict[Length, int] = {Length.SHORT: 150, Length.MEDIUM: 300, Length.LONG: 500}
 _SCRIPT_TOKENS: dict[Length, int] = {Length.SHORT: 200, Length.MEDIUM: 300, Length.LONG: 450}
 _OPEN_TOKENS: dict[Length, int] = {Length.SHORT: 100, Length.MEDIUM: 200, Length.LONG: 400}
+# A line is a dozen tokens; the rest is room for a chat model's "Here is the next line:".
+_LINE_TOKENS = 48
+_TITLE_TOKENS = 24
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,15 @@ def build_prompt(spec: PieceSpec, *, chat: bool) -> Prompt:
     collapsed); for ``generate`` the base-model prompt is the raw text, unchanged.
 
     Raises:
-        ValueError: if the spec's text is blank, since there would be nothing to write from.
+        ValueError: if the spec's text is blank, since there would be nothing to write from
+            (a ``line`` may start an empty poem).
     """
+    if spec.form in (Form.LINE, Form.TITLE):
+        if spec.form is Form.TITLE and not spec.text.strip():
+            raise ValueError("a title needs some text to work from: the poem")
+        if chat:
+            return Prompt(text=None, messages=line_templates.chat_messages(spec, SYSTEM_PROMPT))
+        return Prompt(text=line_templates.base_text(spec), messages=None)
     if not spec.text.strip():
         raise ValueError(f"a {spec.form.value} needs some text to work from")
     if chat:
@@ -106,6 +117,10 @@ def default_max_new_tokens(spec: PieceSpec) -> int:
         return _STORY_TOKENS[spec.length]
     if spec.form is Form.SCRIPT:
         return _SCRIPT_TOKENS[spec.length]
+    if spec.form is Form.LINE:
+        return _LINE_TOKENS
+    if spec.form is Form.TITLE:
+        return _TITLE_TOKENS
     return _OPEN_TOKENS[spec.length]
 
 

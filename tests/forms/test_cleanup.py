@@ -267,5 +267,7 @@ class TestStablePrefix:
 
 def test_finish_for_every_form_strips_surrounding_whitespace() -> None:
     for form in Form:
+        if form is Form.TITLE:
+            continue  # a title drops its full stop; see test_one_line
         spec = PieceSpec(form, "x")
         assert finish(spec, "\n\n  Hello there.  \n\n", hit_length_limit=False) == "Hello there."

@@ -11,7 +11,15 @@ from bot.forms.spec import normalise_user_text, shorten
 
 
 def test_enum_values_are_the_wire_names() -> None:
-    assert [form.value for form in Form] == ["poem", "story", "script", "continue", "generate"]
+    assert [form.value for form in Form] == [
+        "poem",
+        "story",
+        "script",
+        "continue",
+        "generate",
+        "line",
+        "title",
+    ]
     assert [form.value for form in PoemForm] == ["free", "haiku", "limerick", "sonnet", "quatrain"]
     assert Genre("sci-fi") is Genre.SCIFI
     assert [size.value for size in Length] == ["short", "medium", "long"]

