@@ -21,13 +21,16 @@ class Draft:
 
     ``prompt_author_id`` names the user whose words the prompt holds when they are not the
     requester's own (a regenerated piece, a continued message): if that user erases their
-    data, the prompt is erased from the new piece too.
+    data, the prompt is erased from the new piece too. ``record=False`` writes without
+    storing the piece (the caller keeps it, as a game keeps its lines).
     """
 
     spec: PieceSpec
     sampling: SamplingParams
     parent_id: int | None = None
     prompt_author_id: int | None = None
+    # A game's AI line is kept by the game itself, not filed as a piece of its host's.
+    record: bool = True
 
 
 def regenerate_draft(record: GenerationRecord) -> Draft:

@@ -31,7 +31,7 @@ from bot.writing.destination import Destination, WriteUpdate
 from bot.writing.drafts import Draft
 from bot.writing.fairness import FairnessGate
 from bot.writing.pieces import Piece, WritingService
-from bot.writing.requester import Requester, user_slot
+from bot.writing.requester import Requester, RequesterKind, user_slot
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,11 @@ class WriteFlow:
             return None
         return self._database.guild_settings.cached(guild_id)
 
+    def check_channel(self, requester: Requester) -> None:
+        """Raise ``ChannelNotAllowed`` where the guild's admins don't let Inkwell write (so
+        a feature that writes later, such as a game, can refuse to start there)."""
+        self._check_channel(requester, self.guild_settings(requester.guild_id))
+
     async def write(
         self, requester: Requester, destination: Destination, draft: Draft
     ) -> GenerationRecord | None:
@@ -112,7 +117,9 @@ class WriteFlow:
             raise ShuttingDown(SHUTTING_DOWN)
         guild = self.guild_settings(requester.guild_id)
         self._check_channel(requester, guild)
-        with self._gate.slot(requester.slot_key, requester.guild_id, self._cooldown_for(guild)):
+        # A cooldown paces people; a game or schedule is paced by its own rules.
+        cooldown = self._cooldown_for(guild) if requester.kind is RequesterKind.USER else 0.0
+        with self._gate.slot(requester.slot_key, requester.guild_id, cooldown):
             await destination.accept()
             stored: list[GenerationRecord | None] = []
             # The piece runs as its own task, so shutdown can stop the piece alone: a caller
@@ -193,6 +200,9 @@ class WriteFlow:
         async for update in self._writing.stream(draft.spec, sampling):
             if update.piece is None:
                 yield WriteUpdate(text=update.text, queue_position=update.queue_position)
+                continue
+            if not draft.record:
+                yield WriteUpdate(text=update.piece.text, piece=update.piece)
                 continue
             author = draft.prompt_author_id
             # The author of the copied words erased their data while this was written.

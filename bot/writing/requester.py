@@ -51,6 +51,27 @@ class Requester:
         """A person asking for themselves."""
         return cls(RequesterKind.USER, user_id, name, guild_id, channel_id, parent_channel_id)
 
+    @classmethod
+    def game(
+        cls,
+        game_id: int,
+        host_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        parent_channel_id: int | None = None,
+    ) -> Requester:
+        """A poem game writing its AI's lines: its own slot, the guild's share, filed under
+        the host."""
+        return cls(
+            RequesterKind.GAME,
+            game_id,
+            f"Poem game #{game_id}",
+            guild_id,
+            channel_id,
+            parent_channel_id,
+            owner_id=host_id,
+        )
+
     @property
     def slot_key(self) -> tuple[str, int]:
         """The fairness slot this requester holds while a piece is written."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -115,6 +116,28 @@ async def test_a_guild_may_lengthen_the_cooldown_for_itself_only(parts):
     # The same user elsewhere is not held back by that server's choice.
     await flow.write(member(1, guild_id=GUILD + 1), Recorded(), draft())
     await flow.write(member(1, guild_id=None), Recorded(), draft())
+
+
+async def test_a_game_is_not_held_back_by_a_persons_cooldown(parts):
+    flow = make_flow(parts, cooldown=600)
+    game = Requester.game(9, host_id=1, guild_id=GUILD, channel_id=5)
+    first = await flow.write(game, Recorded(), draft())
+    await flow.write(game, Recorded(), draft())
+    # Filed under the host, who keeps their own cooldown.
+    assert first is not None and first.user_id == 1
+    await flow.write(member(1), Recorded(), draft())
+    with pytest.raises(RateLimited):
+        await flow.write(member(1), Recorded(), draft())
+
+
+async def test_a_draft_that_is_not_recorded_is_shown_but_not_stored(parts):
+    _, database = parts
+    flow = make_flow(parts)
+    destination = Recorded()
+    unrecorded = dataclasses.replace(draft(), record=False)
+    assert await flow.write(member(1), destination, unrecorded) is None
+    assert destination.final.piece is not None and destination.final.unsaved_reason is None
+    assert await database.generations.count_for_user(1) == 0
 
 
 async def test_one_busy_guild_cannot_take_the_whole_writer(parts, monkeypatch):
