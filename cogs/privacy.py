@@ -47,6 +47,10 @@ def deleted_report(counts: DeletedCounts) -> str:
     ]
     if counts.others_favorites:
         lines.append(f"• {_plural(counts.others_favorites, 'star')} others gave your pieces")
+    if counts.removed_lines:
+        # Poem-game lines stay in their poems (they belong to every author), but anonymised.
+        removed = _plural(counts.removed_lines, "poem-game line")
+        lines.append(f"• {removed} of yours, now shown as “(removed)” in their poems")
     lines.append("Messages already posted in channels stay until someone deletes them.")
     return "\n".join(lines)
 

@@ -6,7 +6,9 @@ All SQL lives in this package. Callers get frozen dataclasses back and catch
 
 from bot.storage.database import Database, default_database_path
 from bot.storage.errors import (
+    ChannelBusy,
     InvalidName,
+    InvalidText,
     LimitReached,
     NameTaken,
     NotFound,
@@ -14,15 +16,21 @@ from bot.storage.errors import (
     TooLong,
 )
 from bot.storage.favorites import FavoriteRepository
+from bot.storage.games import GameRepository, poem_text
 from bot.storage.generations import GenerationRepository
 from bot.storage.guild_settings import UNSET, GuildSettingsRepository
 from bot.storage.migrate import upgrade
 from bot.storage.models import (
+    ANTHOLOGY_USER_ID,
     CONSOLE_USER_ID,
+    REMOVED_LINE,
+    AnthologyPoem,
     DeletedCounts,
     Favorite,
     FavoriteAdded,
     FavoriteWithPiece,
+    GameLine,
+    GameRow,
     GenerationRecord,
     GuildSettings,
     HallOfFameEntry,
@@ -33,6 +41,7 @@ from bot.storage.prompts import PromptRepository
 from bot.storage.timers import Timer, TimerRepository
 from bot.storage.users import UserDataRepository
 from bot.storage.validation import (
+    MAX_GAME_LINE_CHARS,
     MAX_GENERATION_CHARS,
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
@@ -40,24 +49,33 @@ from bot.storage.validation import (
 )
 
 __all__ = [
+    "ANTHOLOGY_USER_ID",
     "CONSOLE_USER_ID",
+    "MAX_GAME_LINE_CHARS",
     "MAX_GENERATION_CHARS",
     "MAX_NAME_CHARS",
     "MAX_PROMPT_CHARS",
     "MAX_SAVED_PROMPTS",
+    "REMOVED_LINE",
     "UNSET",
+    "AnthologyPoem",
+    "ChannelBusy",
     "Database",
     "DeletedCounts",
     "Favorite",
     "FavoriteAdded",
     "FavoriteRepository",
     "FavoriteWithPiece",
+    "GameLine",
+    "GameRepository",
+    "GameRow",
     "GenerationRecord",
     "GenerationRepository",
     "GuildSettings",
     "GuildSettingsRepository",
     "HallOfFameEntry",
     "InvalidName",
+    "InvalidText",
     "LimitReached",
     "NameTaken",
     "NewGeneration",
@@ -70,5 +88,6 @@ __all__ = [
     "TooLong",
     "UserDataRepository",
     "default_database_path",
+    "poem_text",
     "upgrade",
 ]

@@ -14,6 +14,7 @@ import aiosqlite
 from bot.storage.errors import StorageError
 from bot.storage.executor import Executor, connect, connect_reader, pragma
 from bot.storage.favorites import FavoriteRepository
+from bot.storage.games import GameRepository
 from bot.storage.generations import GenerationRepository
 from bot.storage.guild_settings import GuildSettingsRepository
 from bot.storage.migrate import apply_migrations, discover
@@ -58,6 +59,7 @@ class Database:
         self._guild_settings = GuildSettingsRepository(self._executor, clock)
         self._users = UserDataRepository(self._executor, clock)
         self._timers = TimerRepository(self._executor, clock)
+        self._games = GameRepository(self._executor, clock, self._generations)
 
     @classmethod
     async def open(
@@ -162,3 +164,8 @@ class Database:
     def timers(self) -> TimerRepository:
         """What the clock fires."""
         return self._timers
+
+    @property
+    def games(self) -> GameRepository:
+        """Poem games, their lines, and each guild's anthology of finished poems."""
+        return self._games

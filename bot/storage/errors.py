@@ -65,3 +65,16 @@ class TooLong(StorageError):
 
 class InvalidName(StorageError):
     """A name is empty or contains characters that can't be shown in a list."""
+
+
+class ChannelBusy(StorageError):
+    """The channel already has a poem game in its lobby or running."""
+
+    default_message = (
+        "A poem game is already running in this channel. Use `/poemgame status` to see it, "
+        "or start a new one once it has ended."
+    )
+
+
+class InvalidText(StorageError):
+    """Text that can't be stored where it was meant to go (e.g. a line break in a poem line)."""

@@ -10,6 +10,13 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 CONSOLE_USER_ID = 0  # The offline console has no Discord account.
+# Owner of every finished poem-game poem. The poem belongs to all its authors, so it must not
+# be any one of them (erasing one author's data would delete it); Discord ids are never negative.
+ANTHOLOGY_USER_ID = -1
+
+GAME_STATUSES = ("lobby", "running", "finished", "cancelled")
+OPEN_GAME_STATUSES = ("lobby", "running")
+REMOVED_LINE = "(removed)"  # what an erased author's line and name become
 
 
 def utc_now() -> datetime:
@@ -191,6 +198,57 @@ class GuildSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GameLine:
+    """One line of a poem game. ``author_id`` is None for the AI's lines (``by_ai``) and for
+    lines whose author erased their data (``removed``: text and name read "(removed)")."""
+
+    position: int  # 0-based, unique within the game
+    author_id: int | None
+    author_name: str
+    text: str
+    by_ai: bool = False
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GameRow:
+    """A stored poem game. ``state`` is the game rules' own JSON, decoded afresh for each
+    read (so changing it changes nothing stored); ``version`` grows by one per change."""
+
+    id: int
+    guild_id: int | None
+    channel_id: int
+    host_id: int
+    mode: str
+    form: str
+    status: str  # one of GAME_STATUSES
+    version: int
+    state: dict[str, Any] = field(hash=False)  # hash by the other fields
+    message_id: int | None
+    poem_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    lines: tuple[GameLine, ...] = ()  # ordered by position
+
+    @property
+    def is_open(self) -> bool:
+        """In the lobby or running: the channel's one open game."""
+        return self.status in OPEN_GAME_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class AnthologyPoem:
+    """A finished game's poem (``record``, owned by ANTHOLOGY_USER_ID) with its lines."""
+
+    record: GenerationRecord
+    game_id: int
+    mode: str
+    form: str
+    lines: tuple[GameLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DeletedCounts:
     """What `UserDataRepository.delete_all` removed."""
 
@@ -199,6 +257,7 @@ class DeletedCounts:
     prompts: int
     others_favorites: int  # other users' stars on the deleted pieces
     redacted_prompts: int = 0  # the user's words erased from other people's pieces
+    removed_lines: int = 0  # the user's poem-game lines, now "(removed)"
 
     @property
     def total(self) -> int:
@@ -209,4 +268,5 @@ class DeletedCounts:
             + self.prompts
             + self.others_favorites
             + self.redacted_prompts
+            + self.removed_lines
         )

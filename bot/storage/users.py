@@ -8,8 +8,15 @@ from typing import Any
 
 from bot.storage.executor import Executor
 from bot.storage.favorites import favorite_from_row
+from bot.storage.games import poem_text
 from bot.storage.generations import generation_columns, generation_from_row
-from bot.storage.models import DeletedCounts, from_db_time, to_db_time
+from bot.storage.models import (
+    ANTHOLOGY_USER_ID,
+    REMOVED_LINE,
+    DeletedCounts,
+    from_db_time,
+    to_db_time,
+)
 from bot.storage.prompts import prompt_from_row
 
 EXPORT_FORMAT_VERSION = 1
@@ -29,7 +36,8 @@ class UserDataRepository:
         the starred piece's id only: the piece may be someone else's. Other people's words
         copied into the user's prompts are left out (see `GenerationRecord.to_json`), and the
         user's own words copied into other people's pieces are listed, with the piece's id
-        only, under "prompts_in_others_pieces".
+        only, under "prompts_in_others_pieces". Their lines in poem games are under
+        "poem_lines" (with the finished poem's piece id, if any).
         """
         async with self._db.transaction():
             generation_rows = await self._db.fetch_all(
@@ -52,6 +60,13 @@ class UserDataRepository:
                 " ORDER BY id",
                 (user_id, user_id),
             )
+            line_rows = await self._db.fetch_all(
+                "SELECT game_lines.game_id, games.poem_id, game_lines.position,"
+                " game_lines.text, game_lines.created_at"
+                " FROM game_lines JOIN games ON games.id = game_lines.game_id"
+                " WHERE game_lines.author_id = ? ORDER BY game_lines.game_id, game_lines.position",
+                (user_id,),
+            )
         return {
             "format_version": EXPORT_FORMAT_VERSION,
             "user_id": user_id,
@@ -67,6 +82,16 @@ class UserDataRepository:
                 }
                 for row in quoted_rows
             ],
+            "poem_lines": [
+                {
+                    "game_id": row["game_id"],
+                    "poem_id": row["poem_id"],
+                    "position": row["position"],
+                    "text": row["text"],
+                    "created_at": from_db_time(row["created_at"]).isoformat(),
+                }
+                for row in line_rows
+            ],
         }
 
     async def delete_all(self, user_id: int) -> DeletedCounts:
@@ -77,7 +102,15 @@ class UserDataRepository:
         text but lose the link (`parent_id` becomes NULL via the foreign key). Other
         users' pieces whose prompt holds this user's words (`prompt_author_id`) keep
         their text, but the prompt is emptied and marked `prompt_redacted`.
+
+        Poem games keep going and finished poems stay in the anthology (they belong to every
+        author): the user's lines read "(removed)", by "(removed)", with no author id, and
+        each finished poem they wrote in has its text rebuilt from its lines. A finished or
+        cancelled game they hosted no longer names them as its host.
         """
+        if user_id == ANTHOLOGY_USER_ID:
+            # Would erase every guild's anthology, which is nobody's personal data.
+            raise ValueError("the anthology is not a user; its poems can't be erased this way")
         async with self._db.transaction():
             favorites = await self._db.execute(
                 "DELETE FROM favorites WHERE user_id = ?", (user_id,)
@@ -99,10 +132,48 @@ class UserDataRepository:
                 " WHERE prompt_author_id = ? AND prompt_redacted = 0",
                 (user_id,),
             )
+            removed_lines = await self._remove_lines(user_id)
         return DeletedCounts(
             generations=generations,
             favorites=favorites,
             prompts=prompts,
             others_favorites=others_favorites,
             redacted_prompts=redacted,
+            removed_lines=removed_lines,
         )
+
+    async def _remove_lines(self, user_id: int) -> int:
+        """Turn the user's poem-game lines into "(removed)" and rebuild the finished poems
+        they were in; return how many lines changed. Runs inside delete_all's transaction."""
+        poem_ids = [
+            row["poem_id"]
+            for row in await self._db.fetch_all(
+                "SELECT DISTINCT games.poem_id FROM game_lines"
+                " JOIN games ON games.id = game_lines.game_id"
+                " WHERE game_lines.author_id = ? AND games.poem_id IS NOT NULL",
+                (user_id,),
+            )
+        ]
+        removed = await self._db.execute(
+            "UPDATE game_lines SET text = ?, author_name = ?, author_id = NULL, removed = 1"
+            " WHERE author_id = ?",
+            (REMOVED_LINE, REMOVED_LINE, user_id),
+        )
+        # host_id is NOT NULL and an open game still needs its host to run; an ended one
+        # doesn't, so it stops naming the user (the anthology's id stands for "nobody").
+        await self._db.execute(
+            "UPDATE games SET host_id = ?"
+            " WHERE host_id = ? AND status IN ('finished', 'cancelled')",
+            (ANTHOLOGY_USER_ID, user_id),
+        )
+        for poem_id in poem_ids:
+            # Rebuilt in Python: group_concat's order is unspecified in this SQLite.
+            line_rows = await self._db.fetch_all(
+                "SELECT game_lines.position, game_lines.text FROM game_lines"
+                " JOIN games ON games.id = game_lines.game_id WHERE games.poem_id = ?"
+                " ORDER BY game_lines.position",
+                (poem_id,),
+            )
+            text = poem_text(row["text"] for row in line_rows)
+            await self._db.execute("UPDATE generations SET text = ? WHERE id = ?", (text, poem_id))
+        return removed

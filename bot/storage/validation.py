@@ -22,6 +22,10 @@ MAX_PROMPT_CHARS = 4_000
 # adds (128, see bot/config.py), so a finished piece is never refused for its length.
 MAX_GENERATION_CHARS = 4_096 * 128
 MAX_OPTIONS_CHARS = 4_000
+MAX_GAME_LINE_CHARS = 200  # one line of a poem game (the 1-200 characters)
+# A game's rules state (seats, turn, votes, candidate lines): generous, but a runaway state
+# (a bug that appends forever) is refused instead of growing the file each move.
+MAX_GAME_STATE_CHARS = 100_000
 MAX_SAVED_PROMPTS = 100
 MAX_PAGE_SIZE = 100
 MAX_AUTOCOMPLETE = 25  # Discord shows at most 25 choices.
