@@ -94,6 +94,11 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
+    @property
+    def clock(self) -> Clock:
+        """The clock timers are due by (features that set deadlines read the time here)."""
+        return self._clock
+
     def register(self, kind: TimerKind) -> None:
         """Handle timers of ``kind.name`` from now on."""
         if kind.name in self._kinds:

@@ -160,6 +160,11 @@ def cancel(game: Game, user_id: int, *, moderator: bool = False) -> Outcome:
     return _stopped(game, Status.CANCELLED, None), (Cancelled(),)
 
 
+def abandon(game: Game, note: str) -> Game:
+    """The game can't go on (its channel is gone): stopped, without a poem."""
+    return dataclasses.replace(_stopped(game, Status.CANCELLED, None), end_note=note)
+
+
 # --- playing -------------------------------------------------------------------------------
 
 
