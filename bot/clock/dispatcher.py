@@ -92,6 +92,7 @@ class Dispatcher:
         self._batch = batch
         self._kinds: dict[str, TimerKind] = {}
         self._task: asyncio.Task[None] | None = None
+        self._firing: dict[tuple[str, str], asyncio.Task[bool]] = {}
         self._closed = False
 
     @property
@@ -126,12 +127,33 @@ class Dispatcher:
             due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
             if not due:
                 return handled
-            for timer in due:
-                if await self._fire(timer):
-                    handled += 1
+            # Concurrently: one slow handler (an AI line) must not hold up another's deadline.
+            fired = await asyncio.gather(*(self._fire(timer) for timer in due))
+            handled += sum(fired)
             if len(due) < self._batch:
                 return handled
         return handled
+
+    async def _spawn_due(self) -> None:
+        """The loop's step: start firing every due timer that isn't firing already, without
+        waiting for them, so the next tick comes on time however long a handler runs."""
+        if self._closed:
+            return
+        now = self._clock.now()
+        due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
+        for timer in due:
+            if (timer.kind, timer.key) in self._firing:
+                continue
+            task = asyncio.create_task(self._fire_logged(timer), name=f"timer-{timer.kind}")
+            self._firing[(timer.kind, timer.key)] = task
+            task.add_done_callback(lambda _, key=(timer.kind, timer.key): self._firing.pop(key))
+
+    async def _fire_logged(self, timer: Timer) -> bool:
+        try:
+            return await self._fire(timer)
+        except Exception:
+            log.exception("Timer %s/%s could not be fired; trying again", timer.kind, timer.key)
+            return False
 
     async def _fire(self, timer: Timer) -> bool:
         kind = self._kinds[timer.kind]
@@ -237,11 +259,16 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        firing = list(self._firing.values())
+        for task in firing:
+            task.cancel()
+        if firing:
+            await asyncio.gather(*firing, return_exceptions=True)
 
     async def _loop(self) -> None:
         while not self._closed:
             try:
-                await self.run_due()
+                await self._spawn_due()
             except Exception:
                 log.exception("The clock could not read its timers; trying again")
             await self._clock.sleep(self._tick)

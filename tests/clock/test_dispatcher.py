@@ -294,3 +294,33 @@ async def test_a_slow_handler_keeps_its_claim_and_fires_once(tmp_path):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_loop_fires_a_due_timer_while_a_slow_one_still_runs(database):
+    clock = FakeClock()
+    release = asyncio.Event()
+    fired: list[str] = []
+
+    async def slow(timer: Timer) -> None:
+        fired.append(timer.key)
+        await release.wait()
+
+    dispatcher = Dispatcher(database, clock, tick_seconds=0.01)
+    dispatcher.register(TimerKind("slow", slow))
+    dispatcher.register(TimerKind("quick", recorder(fired)))
+    await dispatcher.schedule("slow", "ai-line", clock.now())
+    dispatcher.start()
+    try:
+        for _ in range(200):
+            if fired:
+                break
+            await asyncio.sleep(0.01)
+        await dispatcher.schedule("quick", "deadline", clock.now())
+        for _ in range(200):
+            if "deadline" in fired:
+                break
+            await asyncio.sleep(0.01)
+        assert fired == ["ai-line", "deadline"]
+    finally:
+        release.set()
+        await dispatcher.close()
