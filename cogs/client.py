@@ -25,6 +25,8 @@ EXTENSIONS = (
     "cogs.library",
     "cogs.prompts",
     "cogs.privacy",
+    "cogs.games",
+    "cogs.anthology",
 )
 
 

@@ -100,11 +100,19 @@ class Dispatcher:
         """The clock timers are due by (features that set deadlines read the time here)."""
         return self._clock
 
-    def register(self, kind: TimerKind) -> None:
-        """Handle timers of ``kind.name`` from now on."""
-        if kind.name in self._kinds:
-            raise ValueError(f"timer kind {kind.name!r} is already registered")
-        self._kinds[kind.name] = kind
+    def register(self, *kinds: TimerKind) -> None:
+        """Handle timers of these kinds from now on."""
+        for kind in kinds:
+            if kind.name in self._kinds:
+                raise ValueError(f"timer kind {kind.name!r} is already registered")
+        for kind in kinds:
+            self._kinds[kind.name] = kind
+
+    def unregister(self, *names: str) -> None:
+        """Stop handling these kinds (a reloaded extension registers them anew); their
+        timers wait in the table meanwhile."""
+        for name in names:
+            self._kinds.pop(name, None)
 
     async def schedule(
         self, kind: str, key: str, due_at: float, payload: dict[str, object] | None = None

@@ -135,6 +135,7 @@ class Game:
     settings: GameSettings
     host_id: int
     status: Status = Status.LOBBY
+    started: bool = False
     seats: tuple[Seat, ...] = ()
     lines: tuple[Line, ...] = ()
     turn: int = 0
@@ -201,6 +202,7 @@ def state_to_json(game: Game) -> dict[str, Any]:
         },
         "host_id": game.host_id,
         "status": game.status.value,
+        "started": game.started,
         "seats": [{"user_id": s.user_id, "name": s.name} for s in game.seats],
         "turn": game.turn,
         "seat_index": game.seat_index,
@@ -238,6 +240,7 @@ def state_from_json(data: dict[str, Any], lines: tuple[Line, ...]) -> Game:
         settings=settings,
         host_id=int(data["host_id"]),
         status=Status(data["status"]),
+        started=bool(data.get("started", False)),
         seats=tuple(Seat(s["user_id"], s["name"]) for s in data["seats"]),
         lines=lines,
         turn=int(data["turn"]),

@@ -144,7 +144,7 @@ def start(game: Game, user_id: int, now: float) -> Outcome:
             "You need at least one more player to start. "
             "Or start a game with ai:true and write a duet with me."
         )
-    running = dataclasses.replace(game, status=Status.RUNNING)
+    running = dataclasses.replace(game, status=Status.RUNNING, started=True)
     if game.settings.mode is Mode.VOTE:
         return _open_round(running, 1, now), (Started(),)
     return _begin_turn(running, 0, now), (Started(),)

@@ -95,7 +95,8 @@ class GameTable(Protocol):
 
 
 class GameService:
-    """Starts games, applies moves, and plays the AI's part."""
+    """Starts games, applies moves, and plays the AI's part. Its timers fire once
+    ``timer_kinds()`` are registered with the dispatcher (``attach``)."""
 
     def __init__(
         self,
@@ -114,9 +115,18 @@ class GameService:
         self._clock = clock
         self._seed = seed_source
         self._locks: dict[int, asyncio.Lock] = {}
-        dispatcher.register(TimerKind(DEADLINE_TIMER, self._fire_deadline))
-        # A busy writer is waited out after a short lease, not two minutes.
-        dispatcher.register(TimerKind(AI_TIMER, self._fire_ai, lease_seconds=30))
+
+    def attach(self) -> None:
+        """Let the clock fire the games' deadlines and AI work."""
+        self._dispatcher.register(
+            TimerKind(DEADLINE_TIMER, self._fire_deadline),
+            # A busy writer is waited out after a short lease, not two minutes.
+            TimerKind(AI_TIMER, self._fire_ai, lease_seconds=30),
+        )
+
+    def detach(self) -> None:
+        """Stop firing them (the games cog is unloaded); the timers wait in the table."""
+        self._dispatcher.unregister(DEADLINE_TIMER, AI_TIMER)
 
     # --- reading ---------------------------------------------------------------------------
 

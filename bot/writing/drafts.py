@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.errors import InvalidRequest
 from bot.forms import Form, Genre, Length, PieceSpec, PoemForm
 from bot.generation.types import SamplingParams
-from bot.storage import GenerationRecord
+from bot.storage import ANTHOLOGY_USER_ID, GenerationRecord
 
 # How much of a piece is carried into a "Continue": the model only needs the recent context.
 CONTINUE_CONTEXT_CHARS = 1200
@@ -95,6 +95,11 @@ def sampling_from_record(record: GenerationRecord) -> SamplingParams:
 
 def _rework_spec(record: GenerationRecord) -> PieceSpec:
     """The request of a piece about to be written again, unless its prompt was erased."""
+    if record.user_id == ANTHOLOGY_USER_ID:
+        raise InvalidRequest(
+            f"Piece #{record.id} is a poem written together in a game, so I can't write it "
+            "again. Start a new one with /poemgame start!"
+        )
     if record.prompt_redacted:
         raise InvalidRequest(
             f"The prompt of piece #{record.id} was erased by its author, so I can't write it again."

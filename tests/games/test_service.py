@@ -63,6 +63,7 @@ def make_service(parts, clock: FakeClock, table: Table | None = None):
     flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=60)
     dispatcher = Dispatcher(database, clock)
     service = GameService(database, flow, dispatcher, table or Table(), clock=clock)
+    service.attach()
     return service, dispatcher
 
 
