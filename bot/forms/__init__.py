@@ -4,6 +4,7 @@ Pure domain logic: no model, tokenizer or Discord code is imported here.
 """
 
 from bot.forms.cleanup import finish, stable_prefix
+from bot.forms.constraint import constraint_for
 from bot.forms.repetition import repetition_cut
 from bot.forms.spec import Form, Genre, Length, PieceSpec, PoemForm
 from bot.forms.stops import stop_index
@@ -18,6 +19,7 @@ __all__ = [
     "PoemForm",
     "Prompt",
     "build_prompt",
+    "constraint_for",
     "default_max_new_tokens",
     "finish",
     "repetition_cut",

@@ -15,7 +15,7 @@ _LIMERICK = (
     "devised an ingenious scheme:\n"
     "she knocked down a cup,\n"
     "then lapped it all up,\n"
-    "and purred like a small steam machine."
+    "and purred like a cat in a dream."
 )
 _QUATRAIN = (
     "The lamp is lit, the kettle sings,\n"

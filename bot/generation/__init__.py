@@ -6,6 +6,7 @@ is really needed, since it loads torch.
 
 from bot.generation.types import (
     ChatMessage,
+    DecodingConstraint,
     FinishReason,
     GenerationRequest,
     GenerationResult,
@@ -19,6 +20,7 @@ from bot.generation.types import (
 
 __all__ = [
     "ChatMessage",
+    "DecodingConstraint",
     "FinishReason",
     "GenerationRequest",
     "GenerationResult",

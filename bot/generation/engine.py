@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import GenerationFailed
+from bot.generation.constrained import TokenTexts, constrained_token
 from bot.generation.jobs import Job, JobQueue, Sink
 from bot.generation.loading import LoadedModel
-from bot.generation.sampling import RowSampling, sample_next_tokens
+from bot.generation.sampling import RowSampling, apply_repetition_penalty, sample_next_tokens
 from bot.generation.torch_setup import torch
 from bot.generation.types import (
     FinishReason,
@@ -63,6 +64,7 @@ class BatchingEngine(JobQueue):
         self._rows: list[_Row] = []
         self._cache: Any = None  # transformers DynamicCache for self._rows, or None
         self._mask: torch.Tensor | None = None  # [rows, cache length]; 0 marks left padding
+        self._token_texts = TokenTexts(loaded.tokenizer)  # built when a constrained row comes
         self._thread = threading.Thread(target=self._run, name="inkwell-generation", daemon=True)
 
     def start(self) -> None:
@@ -219,12 +221,46 @@ class BatchingEngine(JobQueue):
             for row in rows
         ]
         finished: dict[int, FinishReason] = {}
-        for row, token in zip(rows, sample_next_tokens(logits, settings), strict=True):
+        for row, token in zip(rows, self._next_tokens(rows, logits, settings), strict=True):
             reason = self._accept(row, token)
             if reason is not None:
                 finished[id(row)] = reason
         if finished:
             self._retire(finished)
+
+    def _next_tokens(
+        self, rows: list[_Row], logits: torch.Tensor, settings: list[RowSampling]
+    ) -> list[int]:
+        """One token per row: the batch's free rows sampled together, constrained rows each
+        through its constraint (a poem's form) from the same penalised scores."""
+        held = [index for index, row in enumerate(rows) if row.job.constraint is not None]
+        if not held:
+            return sample_next_tokens(logits, settings)
+        scores = logits.float()
+        apply_repetition_penalty(scores, settings)
+        free = [index for index in range(len(rows)) if rows[index].job.constraint is None]
+        tokens = [0] * len(rows)
+        if free:
+            picked = torch.tensor(free, dtype=torch.long)
+            sampled = sample_next_tokens(
+                scores[picked], [settings[i] for i in free], penalised=True
+            )
+            for index, token in zip(free, sampled, strict=True):
+                tokens[index] = token
+        for index in held:
+            row = rows[index]
+            constraint = row.job.constraint
+            assert constraint is not None
+            tokens[index] = constrained_token(
+                scores[index],
+                settings[index],
+                constraint,
+                row.text,
+                self._token_texts,
+                self._loaded.eos_ids,
+                fallback=lambda i=index: int(torch.argmax(scores[i])),
+            )
+        return tokens
 
     def _accept(self, row: _Row, token: int) -> FinishReason | None:
         loaded, job = self._loaded, row.job

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.errors import GenerationFailed, ServiceBusy
-from bot.generation.types import GenerationUpdate, ResolvedSampling, StopRule
+from bot.generation.types import DecodingConstraint, GenerationUpdate, ResolvedSampling, StopRule
 
 Sink = Callable[[GenerationUpdate | BaseException], None]
 
@@ -27,6 +27,7 @@ class Job:
     stop: StopRule | None
     sink: Sink
     ignore_eos: bool = False
+    constraint: DecodingConstraint | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
 

@@ -24,10 +24,14 @@ class RowSampling:
     seen_tokens: torch.Tensor  # 1-D LongTensor of token ids to penalise (unique)
 
 
-def sample_next_tokens(logits: torch.Tensor, rows: Sequence[RowSampling]) -> list[int]:
-    """Return one token id per row of ``logits`` ([batch, vocab])."""
+def sample_next_tokens(
+    logits: torch.Tensor, rows: Sequence[RowSampling], *, penalised: bool = False
+) -> list[int]:
+    """Return one token id per row of ``logits`` ([batch, vocab]); ``penalised`` says the
+    repetition penalty was applied already (see ``apply_repetition_penalty``)."""
     logits = logits.float()
-    _apply_repetition_penalty(logits, rows)
+    if not penalised:
+        apply_repetition_penalty(logits, rows)
     chosen: list[int | None] = [None] * len(rows)
     sampled_rows = []
     for index, row in enumerate(rows):
@@ -43,7 +47,8 @@ def sample_next_tokens(logits: torch.Tensor, rows: Sequence[RowSampling]) -> lis
     return [int(token) for token in chosen if token is not None]
 
 
-def _apply_repetition_penalty(logits: torch.Tensor, rows: Sequence[RowSampling]) -> None:
+def apply_repetition_penalty(logits: torch.Tensor, rows: Sequence[RowSampling]) -> None:
+    """Lower, in place, the scores of tokens each row has used (float ``logits``)."""
     # CTRL-style penalty (as in transformers): shrink scores of tokens already used, so base
     # models are less drawn into loops. In place; only rows that ask for it pay for it.
     for index, row in enumerate(rows):

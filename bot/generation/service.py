@@ -146,7 +146,13 @@ class GenerationService:
             )
         room = loaded.context_window - len(input_ids) - 1
         sampling = resolve_sampling(request.sampling, self._settings, room_for_tokens=room)
-        return Job(input_ids=input_ids, sampling=sampling, stop=request.stop, sink=_unbound_sink)
+        return Job(
+            input_ids=input_ids,
+            sampling=sampling,
+            stop=request.stop,
+            sink=_unbound_sink,
+            constraint=request.constraint,
+        )
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]:
         """Yield queue positions, then the growing text, then a final update with ``result``.

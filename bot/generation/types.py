@@ -6,9 +6,10 @@ the service knows about tensors, so the same types can later front a remote serv
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,23 @@ class SamplingParams:
 StopRule = Callable[[str], int | None]
 
 
+class DecodingConstraint(Protocol):
+    """Holds a row to rules while it is written (a poem's form). Works on text only, so the
+    same constraint serves any tokenizer; must be safe to call from the engine's thread."""
+
+    def allowed(self, text: str, candidates: Sequence[str]) -> list[bool]:
+        """For each candidate continuation of ``text``, whether it keeps to the rules."""
+        ...
+
+    def may_end(self, text: str) -> bool:
+        """Whether the text may end here."""
+        ...
+
+    def rescue(self, text: str) -> Sequence[str]:
+        """Continuations that keep to the rules, for when no likely token does."""
+        ...
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to write. Exactly one of ``prompt`` (continued as is, for base models) and
@@ -46,6 +64,7 @@ class GenerationRequest:
     messages: tuple[ChatMessage, ...] | None = None
     sampling: SamplingParams = field(default_factory=SamplingParams)
     stop: StopRule | None = None
+    constraint: DecodingConstraint | None = None
 
 
 @dataclass(frozen=True)

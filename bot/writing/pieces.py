@@ -88,6 +88,7 @@ class WritingService:
             messages=prompt.messages,
             sampling=sampling,
             stop=lambda text: forms.stop_index(spec, text),
+            constraint=forms.constraint_for(spec),
         )
 
     async def stream(
