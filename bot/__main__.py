@@ -132,6 +132,7 @@ def _run_console(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.app import Console
+    from bot.console.games import console_games
     from bot.console.progress import TerminalProgress
     from bot.generation.service import GenerationService
     from bot.storage import Database
@@ -150,7 +151,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
             progress.close()
         # One person at a terminal: no cooldown between pieces.
         flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
-        console = Console(flow, database)
+        console = Console(flow, database, games=console_games(flow, database))
         if args.once:
             return 0 if await console.run_lines(args.once) else 1
         if not sys.stdin.isatty():

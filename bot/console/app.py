@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.console.destination import ConsoleOutput
+from bot.console.games import GAME_HELP, ConsoleGames
 from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
 from bot.errors import InkwellError, InvalidRequest
 from bot.forms.spec import shorten
@@ -64,6 +65,7 @@ class Console:
         database: Database,
         out: TextIO = sys.stdout,
         requester: Requester | None = None,
+        games: ConsoleGames | None = None,
     ) -> None:
         self._flow = flow
         self._database = database
@@ -71,6 +73,7 @@ class Console:
         self._out = out
         self._requester = requester or Requester.user(CONSOLE_USER_ID, "console")
         self.last_piece: GenerationRecord | None = None
+        self._games = games
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
             "favorites": self._favorites,
@@ -87,6 +90,14 @@ class Console:
         try:
             name, _, rest = line.strip().removeprefix("/").partition(" ")
             name = name.lower()
+            as_name: str | None = None
+            if name == "as" and self._games is not None:
+                # "/as alice /poemgame join": a named seat at the shared terminal.
+                as_name, _, command = rest.strip().partition(" ")
+                name, _, rest = command.strip().removeprefix("/").partition(" ")
+                name = name.lower()
+                if name != "poemgame" or not as_name:
+                    raise InvalidRequest("Use /as NAME /poemgame …, e.g. /as alice /poemgame join")
             if name == "help":
                 self._print_help()
             elif name == "model":
@@ -95,6 +106,11 @@ class Console:
                     f"Model: {info.name} ({'chat' if info.chat else 'base'} model, "
                     f"{info.dtype}, context {info.context_window} tokens)"
                 )
+            elif name in ("poemgame", "anthology") and self._games is not None:
+                if name == "poemgame":
+                    await self._games.poemgame(rest, as_name)
+                else:
+                    await self._games.anthology(rest)
             elif name in self._library:
                 await self._library[name](rest.strip())
             elif name in COMMANDS:
@@ -314,6 +330,8 @@ class Console:
         for line in help_lines():
             self._say("  " + line)
         for line in LIBRARY_HELP:
+            self._say("  " + line)
+        for line in GAME_HELP if self._games is not None else ():
             self._say("  " + line)
         self._say(
             "  /model — which model is writing\n  /help — this list\n  /quit — leave (or Ctrl-D)"
