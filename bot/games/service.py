@@ -412,9 +412,20 @@ class GameService:
                 if line:
                     texts.append(line)
             return None if not texts else (lambda g: rules.ai_candidates(g, turn, texts))
-        line = clean_ai_line(await self._write(stored, line_draft(game)) or "")
+        line = await self._fresh_line(stored, game)
         now = self._now()
         return None if not line else (lambda g: rules.ai_line(g, turn, line, now))
+
+    async def _fresh_line(self, stored: StoredGame, game: Game) -> str | None:
+        """The AI's line, written again once if it only repeats a line of the poem (a small
+        model likes a refrain more than readers do)."""
+        written = {line.text.casefold() for line in game.lines}
+        line: str | None = None
+        for _ in range(2):
+            line = clean_ai_line(await self._write(stored, line_draft(game)) or "")
+            if line and line.casefold() not in written:
+                return line
+        return line
 
     async def _write(self, stored: StoredGame, draft: Draft) -> str | None:
         captured = Captured()
