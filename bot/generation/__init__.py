@@ -15,7 +15,9 @@ from bot.generation.types import (
     ProgressCallback,
     ResolvedSampling,
     SamplingParams,
+    ScoredToken,
     StopRule,
+    TextScore,
 )
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "ProgressCallback",
     "ResolvedSampling",
     "SamplingParams",
+    "ScoredToken",
     "StopRule",
+    "TextScore",
 ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import GenerationFailed
-from bot.generation.jobs import Job, JobQueue
+from bot.generation.jobs import Job, JobQueue, ScoreJob
 from bot.generation.loading import LoadedModel
 from bot.generation.types import FinishReason, GenerationResult, GenerationUpdate
 
@@ -90,6 +90,29 @@ class CTranslate2Engine(JobQueue):
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
+
+    def submit_score(self, job: ScoreJob) -> None:
+        """Score a text on a thread of its own: CTranslate2 takes concurrent calls, and a
+        scoring pass is short beside a wave of writing."""
+        if self._stop_event.is_set():
+            raise GenerationFailed("The writer is shutting down; please try again soon.")
+        threading.Thread(target=self._score, args=(job,), name="inkwell-ct2-score").start()
+
+    def _score(self, job: ScoreJob) -> None:
+        tokenizer = self._loaded.tokenizer
+        try:
+            (result,) = self._loaded.model.score_batch(
+                [tokenizer.convert_ids_to_tokens(job.input_ids)], max_input_length=0
+            )
+            # CTranslate2 scores every token after the first, as the torch engine does.
+            logprobs = [float(value) for value in result.log_probs]
+        except Exception as exc:
+            log.exception("Scoring failed")
+            error = GenerationFailed("Something went wrong while scoring; please try again.")
+            error.__cause__ = exc
+            job.sink(error)
+            return
+        job.sink(logprobs)
 
     def _rows_running(self) -> int:
         return self._running

@@ -16,9 +16,10 @@ from typing import Any
 
 from bot.errors import GenerationFailed
 from bot.generation.constrained import TokenTexts, constrained_token
-from bot.generation.jobs import Job, JobQueue, Sink
+from bot.generation.jobs import Job, JobQueue, ScoreJob, Sink
 from bot.generation.loading import LoadedModel
 from bot.generation.sampling import RowSampling, apply_repetition_penalty, sample_next_tokens
+from bot.generation.scoring import MAX_SCORE_BATCH, score_jobs
 from bot.generation.torch_setup import torch
 from bot.generation.types import (
     FinishReason,
@@ -93,9 +94,11 @@ class BatchingEngine(JobQueue):
             torch.set_num_threads(self._threads)
         with torch.inference_mode():
             while True:
-                admitted, still_waiting = self._next_admissions()
+                admitted, still_waiting, scoring = self._next_admissions()
                 if admitted is None:
                     break
+                # Texts to score cost one forward pass, between two steps of the batch.
+                score_jobs(self._loaded.model, self._loaded.pad_id, scoring)
                 for position, job in enumerate(still_waiting, start=1):
                     job.sink(GenerationUpdate(queue_position=position))
                 joining = self._prefill_or_fail(admitted)
@@ -111,19 +114,21 @@ class BatchingEngine(JobQueue):
                     self._rows, self._cache, self._mask = [], None, None
         self._shutdown()
 
-    def _next_admissions(self) -> tuple[list[Job] | None, list[Job]]:
-        """Wait for work; return jobs to start now and those still waiting (None = stop)."""
+    def _next_admissions(self) -> tuple[list[Job] | None, list[Job], list[ScoreJob]]:
+        """Wait for work; return jobs to start now, those still waiting (None = stop) and
+        texts to score now."""
         with self._condition:
-            while not self._stopping and not self._rows and not self._waiting:
+            while not (self._stopping or self._rows or self._waiting or self._scoring):
                 self._condition.wait()
             if self._stopping:
-                return None, []
+                return None, [], []
+            scoring = self._take_scoring(MAX_SCORE_BATCH)
             self._drop_cancelled_rows()
             free = self._max_batch - len(self._rows)
             admitted = [job for job in self._waiting[:free] if not job.cancelled.is_set()]
             del self._waiting[:free]
             # Positions only change when someone was admitted; don't spam the sinks otherwise.
-            return admitted, list(self._waiting) if admitted else []
+            return admitted, list(self._waiting) if admitted else [], scoring
 
     def _prefill_or_fail(self, jobs: list[Job]) -> _Prefilled | None:
         """Prefill ``jobs``; if that fails only they fail, and the running batch, which the
@@ -337,10 +342,13 @@ class BatchingEngine(JobQueue):
         error = GenerationFailed("The writer shut down before finishing; please try again.")
         with self._condition:
             pending = [row.job for row in self._rows] + self._waiting
+            scoring, self._scoring = self._scoring, []
             self._rows, self._waiting, self._cache, self._mask = [], [], None, None
         for job in pending:
             if not job.cancelled.is_set():
                 job.sink(error)
+        for score in scoring:
+            score.sink(error)
 
 
 def _left_pad(tensor: torch.Tensor, amount: int, *, dim: int) -> torch.Tensor:

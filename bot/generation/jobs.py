@@ -12,6 +12,19 @@ from bot.errors import GenerationFailed, ServiceBusy
 from bot.generation.types import DecodingConstraint, GenerationUpdate, ResolvedSampling, StopRule
 
 Sink = Callable[[GenerationUpdate | BaseException], None]
+# Receives the log-probability of every token after the first, or the error.
+ScoreSink = Callable[[list[float] | BaseException], None]
+
+
+@dataclass
+class ScoreJob:
+    """A text to score in one forward pass: ``input_ids`` starts with the token that stands
+    for the start of a document, so every token of the text itself has a context."""
+
+    input_ids: list[int]
+    sink: ScoreSink
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    submitted_at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -43,6 +56,7 @@ class JobQueue:
     def __init__(self, max_waiting: int) -> None:
         self._max_waiting = max_waiting
         self._waiting: list[Job] = []
+        self._scoring: list[ScoreJob] = []
         self._condition = threading.Condition()
         self._stopping = False
 
@@ -64,6 +78,23 @@ class JobQueue:
             ahead = self._ahead_of_newest()
             self._condition.notify_all()
         return max(0, ahead)
+
+    def submit_score(self, job: ScoreJob) -> None:
+        """Queue a text to score; it is read between two decoding steps, batched with the
+        other texts waiting to be scored. Raises ``ServiceBusy`` when the queue is full."""
+        with self._condition:
+            if self._stopping:
+                raise GenerationFailed("The writer is shutting down; please try again soon.")
+            if len(self._scoring) >= self._max_waiting:
+                raise ServiceBusy()
+            self._scoring.append(job)
+            self._condition.notify_all()
+
+    def _take_scoring(self, most: int) -> list[ScoreJob]:
+        """Up to ``most`` waiting texts to score (caller holds ``_condition``)."""
+        taken = [job for job in self._scoring[:most] if not job.cancelled.is_set()]
+        del self._scoring[:most]
+        return taken
 
     def cancel(self, job: Job) -> None:
         """Forget ``job``: it leaves the queue, or its batch at the next step."""

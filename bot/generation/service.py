@@ -9,13 +9,15 @@ waits on the model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from bot.config import GenerationSettings, ModelSettings
 from bot.errors import GenerationFailed, InvalidRequest
-from bot.generation.jobs import Job
+from bot.generation.jobs import Job, ScoreJob
 from bot.generation.loading import LoadedModel
 from bot.generation.types import (
     GenerationRequest,
@@ -23,10 +25,14 @@ from bot.generation.types import (
     GenerationUpdate,
     ModelInfo,
     ProgressCallback,
+    ScoredToken,
+    TextScore,
 )
 from bot.generation.validation import resolve_sampling
 
 log = logging.getLogger(__name__)
+
+MAX_SCORE_TOKENS = 256  # a forward pass over this many tokens is a fraction of a second
 
 
 class Engine(Protocol):
@@ -37,6 +43,7 @@ class Engine(Protocol):
     @property
     def load(self) -> tuple[int, int]: ...
     def submit(self, job: Job) -> int: ...
+    def submit_score(self, job: ScoreJob) -> None: ...
     def cancel(self, job: Job) -> None: ...
 
 
@@ -203,6 +210,53 @@ class GenerationService:
             if update.result is not None:
                 return update.result
         raise GenerationFailed("The generation ended without a result; please try again.")
+
+    async def score(self, text: str) -> TextScore:
+        """How predictable the model finds ``text``: the log-probability of each token, from
+        one forward pass on the worker thread (batched with other texts being scored, between
+        two steps of the writing batch). Raises ``InvalidRequest`` for an empty or long text."""
+        engine = self._require_engine()
+        loaded = self._require_loaded()
+        ids = [int(i) for i in loaded.tokenizer(text, add_special_tokens=False)["input_ids"]]
+        if not ids:
+            raise InvalidRequest("There is nothing to score: the text is empty.")
+        if len(ids) > MAX_SCORE_TOKENS:
+            raise InvalidRequest(
+                f"That text is {len(ids)} tokens long; I can score up to {MAX_SCORE_TOKENS}. "
+                "Please shorten it and try again."
+            )
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[list[float]] = loop.create_future()
+
+        def deliver(item: list[float] | BaseException) -> None:
+            if outcome.done():
+                return
+            if isinstance(item, BaseException):
+                outcome.set_exception(item)
+            else:
+                outcome.set_result(item)
+
+        def sink(item: list[float] | BaseException) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
+                loop.call_soon_threadsafe(deliver, item)
+
+        # The start-of-document token gives the text's first token a context to be scored in.
+        job = ScoreJob(input_ids=[loaded.pad_id, *ids], sink=sink)
+        started = time.perf_counter()
+        engine.submit_score(job)
+        try:
+            logprobs = await outcome
+        except asyncio.CancelledError:
+            job.cancelled.set()
+            raise
+        texts = [loaded.tokenizer.decode([token]) for token in ids]
+        return TextScore(
+            model=loaded.name,
+            tokens=tuple(
+                ScoredToken(text, logprob) for text, logprob in zip(texts, logprobs, strict=True)
+            ),
+            seconds=time.perf_counter() - started,
+        )
 
     def _tokenize(self, loaded: LoadedModel, request: GenerationRequest) -> list[int]:
         tokenizer = loaded.tokenizer

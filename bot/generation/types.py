@@ -6,6 +6,7 @@ the service knows about tensors, so the same types can later front a remote serv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -132,6 +133,32 @@ class ModelInfo:
     chat: bool  # prompted through a chat template (instruct model) rather than continuation
     context_window: int
     dtype: str
+
+
+@dataclass(frozen=True)
+class ScoredToken:
+    """One token of a scored text and the model's log-probability of it in its context."""
+
+    text: str
+    logprob: float
+
+
+@dataclass(frozen=True)
+class TextScore:
+    """How predictable the model found a text: per-token log-probabilities, in order."""
+
+    model: str
+    tokens: tuple[ScoredToken, ...]
+    seconds: float
+
+    @property
+    def perplexity(self) -> float:
+        """exp of the mean negative log-probability: about how many tokens the model was
+        choosing between, on average, at each step."""
+        if not self.tokens:
+            return 1.0
+        mean = sum(token.logprob for token in self.tokens) / len(self.tokens)
+        return math.exp(-mean)
 
 
 # (stage description, fraction done 0..1 or None when unknown)
