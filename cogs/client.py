@@ -27,6 +27,7 @@ EXTENSIONS = (
     "cogs.privacy",
     "cogs.games",
     "cogs.anthology",
+    "cogs.craft",
 )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.console.craft import CRAFT_HELP, ConsoleCraft
 from bot.console.destination import ConsoleOutput
 from bot.console.games import GAME_HELP, ConsoleGames
 from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
@@ -74,6 +75,7 @@ class Console:
         self._requester = requester or Requester.user(CONSOLE_USER_ID, "console")
         self.last_piece: GenerationRecord | None = None
         self._games = games
+        self._craft = ConsoleCraft(flow.writing, out)
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
             "favorites": self._favorites,
@@ -111,6 +113,10 @@ class Console:
                     await self._games.poemgame(rest, as_name)
                 else:
                     await self._games.anthology(rest)
+            elif name == "check":
+                await self._craft.check(rest)
+            elif name == "score":
+                await self._craft.score(rest)
             elif name in self._library:
                 await self._library[name](rest.strip())
             elif name in COMMANDS:
@@ -332,6 +338,8 @@ class Console:
         for line in LIBRARY_HELP:
             self._say("  " + line)
         for line in GAME_HELP if self._games is not None else ():
+            self._say("  " + line)
+        for line in CRAFT_HELP:
             self._say("  " + line)
         self._say(
             "  /model — which model is writing\n  /help — this list\n  /quit — leave (or Ctrl-D)"

@@ -22,6 +22,7 @@ from bot.generation.types import (
     ModelInfo,
     ResolvedSampling,
     SamplingParams,
+    TextScore,
 )
 
 
@@ -32,6 +33,8 @@ class TextGenerator(Protocol):
     def info(self) -> ModelInfo: ...
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]: ...
+
+    async def score(self, text: str) -> TextScore: ...
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,10 @@ class WritingService:
                     shown = settled
                     yield WritingUpdate(text=settled)
         raise GenerationFailed("The writer stopped without finishing; please try again.")
+
+    async def score(self, text: str) -> TextScore:
+        """How predictable the model finds ``text`` (for /score)."""
+        return await self._generator.score(text)
 
     async def write(self, spec: PieceSpec, sampling: SamplingParams) -> Piece:
         """Write the whole piece."""
