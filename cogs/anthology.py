@@ -21,7 +21,7 @@ from bot.library.visibility import may_see
 from bot.storage import AnthologyPoem, Database, NotFound
 from cogs.access import channel_access
 from cogs.buttons import SaveButton
-from cogs.game_render import COLOUR, anthology_embed
+from cogs.game_render import COLOUR, anthology_embeds, embed_messages
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -84,9 +84,21 @@ class AnthologyCog(commands.GroupCog, name="Anthology", group_name="anthology"):
             )
         view = discord.ui.View(timeout=None)
         view.add_item(SaveButton(entry.record.id))
-        await interaction.response.send_message(
-            embed=anthology_embed(entry), view=view, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        groups = embed_messages(anthology_embeds(entry))
+        if len(groups) == 1:
+            await interaction.response.send_message(
+                embeds=groups[0], view=view, ephemeral=True, allowed_mentions=NO_PINGS
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        for index, embeds in enumerate(groups):
+            last = index == len(groups) - 1
+            await interaction.followup.send(
+                embeds=embeds,
+                view=view if last else discord.utils.MISSING,
+                ephemeral=True,
+                allowed_mentions=NO_PINGS,
+            )
 
     @app_commands.command(name="export", description="The anthology as a Markdown file")
     async def export(self, interaction: discord.Interaction) -> None:

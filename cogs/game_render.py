@@ -34,8 +34,12 @@ MODE_HINTS = {
     Mode.CORPSE: "Each player sees only the line before theirs. The poem is revealed at the end.",
     Mode.VOTE: "Each round, propose a line or vote for one; the favourite joins the poem.",
 }
-EMBED_TEXT_LIMIT = 3900
+EMBED_TEXT_LIMIT = 3900  # of an embed's 4096, leaving room for a "…"
 FIELD_LIMIT = 1024
+MESSAGE_EMBED_CHARS = 5800  # Discord allows 6000 across a message's embeds
+MESSAGE_EMBEDS = 10
+CANDIDATE_CHARS = 100  # each candidate as the board lists it; the vote buttons carry numbers
+BOARD_POEM_CHARS = 1500  # with candidates listed, the board shows the poem's last lines
 
 
 def lobby_embed(stored: StoredGame) -> discord.Embed:
@@ -47,7 +51,9 @@ def lobby_embed(stored: StoredGame) -> discord.Embed:
         f"{i}. {_seat_label(seat.name, seat.is_ai, seat.user_id == game.host_id)}"
         for i, seat in enumerate(game.seats, start=1)
     )
-    embed.add_field(name=f"At the table ({len(game.seats)})", value=seats[:FIELD_LIMIT])
+    for index, chunk in enumerate(field_chunks(seats.split("\n"), "\n")):
+        name = f"At the table ({len(game.seats)})" if index == 0 else "\u200b"
+        embed.add_field(name=name, value=chunk)
     if game.status is Status.LOBBY:
         embed.set_footer(text=f"Game #{stored.id} · Join to take a seat; the host presses Start.")
     elif game.status is Status.CANCELLED:
@@ -83,54 +89,103 @@ def board_embed(stored: StoredGame) -> discord.Embed:
             "The poem stays hidden until the end."
         )
     else:
-        embed.description = _poem_text(game) or "*The page is blank: the first line is next.*"
+        listed = game.round is not None and bool(game.round.candidates)
+        budget = BOARD_POEM_CHARS if listed else EMBED_TEXT_LIMIT
+        embed.description = (
+            _poem_text(game, budget) or "*The page is blank: the first line is next.*"
+        )
     embed.add_field(name="Now", value=_now_text(game)[:FIELD_LIMIT], inline=False)
     if game.round is not None and game.round.candidates:
-        embed.add_field(name="Candidates", value=_candidates_text(game)[:FIELD_LIMIT], inline=False)
+        for index, chunk in enumerate(field_chunks(_candidate_lines(game), "\n")):
+            embed.add_field(
+                name="Candidates" if index == 0 else "\u200b", value=chunk, inline=False
+            )
     embed.set_footer(text=f"Game #{stored.id} · {_settings_line(game)}")
     return embed
 
 
-def poem_embed(game: Game, poem: GenerationRecord, lines: tuple[GameLine, ...]) -> discord.Embed:
-    """The finished poem with its title and each line's author."""
+def poem_embeds(
+    game: Game, poem: GenerationRecord, lines: tuple[GameLine, ...]
+) -> list[discord.Embed]:
+    """The finished poem with its title and each line's author (as many embeds as a long
+    poem needs; send them with ``embed_messages``)."""
     title = game.title or poem.prompt or "Untitled"
-    return _poem_embed(
+    return _poem_embeds(
         title, poem.id, game.settings.mode, game.settings.form.value, lines, game.end_note
     )
 
 
-def anthology_embed(entry: AnthologyPoem) -> discord.Embed:
+def anthology_embeds(entry: AnthologyPoem) -> list[discord.Embed]:
     """A poem from the anthology, as stored now (erased authors' lines read "(removed)")."""
     mode = Mode(entry.mode) if entry.mode in Mode._value2member_map_ else Mode.ROUND_ROBIN
-    embed = _poem_embed(
+    embeds = _poem_embeds(
         entry.record.prompt or "Untitled", entry.record.id, mode, entry.form, entry.lines, None
     )
-    embed.timestamp = entry.record.created_at
-    return embed
+    embeds[-1].timestamp = entry.record.created_at
+    return embeds
 
 
-def _poem_embed(
+def embed_messages(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """The embeds grouped into messages within Discord's limits (6000 characters and ten
+    embeds per message)."""
+    messages: list[list[discord.Embed]] = [[]]
+    size = 0
+    for embed in embeds:
+        if messages[-1] and (
+            size + len(embed) > MESSAGE_EMBED_CHARS or len(messages[-1]) >= MESSAGE_EMBEDS
+        ):
+            messages.append([])
+            size = 0
+        messages[-1].append(embed)
+        size += len(embed)
+    return messages
+
+
+def _poem_embeds(
     title: str,
     poem_id: int,
     mode: Mode,
     form: str,
     lines: tuple[GameLine, ...],
     note: str | None,
-) -> discord.Embed:
-    body = "\n".join(piece_body(line.text) for line in lines)
-    if len(body) > EMBED_TEXT_LIMIT:
-        body = body[:EMBED_TEXT_LIMIT].rsplit("\n", 1)[0] + "\n…"
-    embed = discord.Embed(title=f"📜 {shorten(title, 240)}", description=body, colour=COLOUR)
-    embed.add_field(name="Written by", value=authors_text(lines)[:FIELD_LIMIT], inline=False)
+) -> list[discord.Embed]:
+    chunks = field_chunks([piece_body(line.text) for line in lines], "\n", EMBED_TEXT_LIMIT)
+    embeds = [discord.Embed(description=chunk, colour=COLOUR) for chunk in chunks or [""]]
+    embeds[0].title = f"📜 {shorten(title, 240)}"
+    last = embeds[-1]
+    for index, chunk in enumerate(field_chunks(author_parts(lines), " · ")):
+        last.add_field(name="Written by" if index == 0 else "\u200b", value=chunk, inline=False)
     footer = f"Poem #{poem_id} · {MODE_NAMES[mode].lower()} · {form}"
     if note:
         footer += f" · {note}"
-    embed.set_footer(text=footer)
-    return embed
+    last.set_footer(text=footer)
+    return embeds
+
+
+def field_chunks(parts: list[str], separator: str, limit: int = FIELD_LIMIT) -> list[str]:
+    """``parts`` joined into as few chunks of at most ``limit`` characters as they fit in
+    (a single overlong part is cut)."""
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        part = part if len(part) <= limit else part[: limit - 1] + "…"
+        joined = f"{current}{separator}{part}" if current else part
+        if len(joined) > limit:
+            chunks.append(current)
+            joined = part
+        current = joined
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def authors_text(lines: tuple[GameLine, ...]) -> str:
     """Each line's author, runs of one author's lines grouped ("1-2 Hana · 3 Inkwell")."""
+    return " · ".join(author_parts(lines))
+
+
+def author_parts(lines: tuple[GameLine, ...]) -> list[str]:
+    """Each run of one author's lines: "1-2 Hana", "3 Inkwell"."""
     groups: list[tuple[int, int, str]] = []
     for line in lines:
         name = line.author_name if not line.by_ai else f"🤖 {AI_NAME} (AI)"
@@ -141,12 +196,10 @@ def authors_text(lines: tuple[GameLine, ...]) -> str:
             groups[-1] = (start, line.position, name)
         else:
             groups.append((line.position, line.position, name))
-    parts = [
+    return [
         f"{start + 1}{'' if end == start else f'-{end + 1}'} {discord.utils.escape_markdown(name)}"
         for start, end, name in groups
     ]
-    text = " · ".join(parts)
-    return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
 
 
 def status_text(stored: StoredGame, viewer_id: int) -> str:
@@ -203,13 +256,14 @@ def _now_text(game: Game) -> str:
     )
 
 
-def _candidates_text(game: Game) -> str:
+def _candidate_lines(game: Game) -> list[str]:
     assert game.round is not None
     tally = game.round.tally()
-    return "\n".join(
-        f"**{i}.** {piece_body(c.text)} · {tally[i - 1]} vote{'s' if tally[i - 1] != 1 else ''}"
+    return [
+        f"**{i}.** {piece_body(shorten(c.text, CANDIDATE_CHARS))} · "
+        f"{tally[i - 1]} vote{'s' if tally[i - 1] != 1 else ''}"
         for i, c in enumerate(game.round.candidates, start=1)
-    )
+    ]
 
 
 def _notice(game: Game, event: Event) -> str | None:
@@ -246,10 +300,11 @@ def _notice(game: Game, event: Event) -> str | None:
     return None
 
 
-def _poem_text(game: Game) -> str:
+def _poem_text(game: Game, limit: int) -> str:
+    """The poem so far, its last lines when it is longer than ``limit``."""
     text = "\n".join(piece_body(line.text) for line in game.lines)
-    if len(text) > EMBED_TEXT_LIMIT:
-        text = "…\n" + text[-EMBED_TEXT_LIMIT:].split("\n", 1)[-1]
+    if len(text) > limit:
+        text = "…\n" + text[-limit:].split("\n", 1)[-1]
     return text
 
 

@@ -31,7 +31,13 @@ from bot.storage import Database, GenerationRecord
 from bot.writing.destination import DestinationGone
 from cogs.buttons import SaveButton
 from cogs.game_buttons import board_view, lobby_view
-from cogs.game_render import board_content, board_embed, lobby_embed, poem_embed
+from cogs.game_render import (
+    board_content,
+    board_embed,
+    embed_messages,
+    lobby_embed,
+    poem_embeds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +128,22 @@ class DiscordTable:
             return None
         view = discord.ui.View(timeout=None)
         view.add_item(SaveButton(poem.id))
-        message = await _call(
-            channel.send(
-                (notices + "\n" if notices else "") + "📜 The poem is finished!",
-                embed=poem_embed(stored.game, poem, poem_record.lines),
-                view=view,
-                allowed_mentions=NO_PINGS,
+        # A long poem takes several messages; the last carries the authors and ⭐ Save.
+        groups = embed_messages(poem_embeds(stored.game, poem, poem_record.lines))
+        content: str | None = (notices + "\n" if notices else "") + "📜 The poem is finished!"
+        message: discord.Message | None = None
+        for index, embeds in enumerate(groups):
+            last = index == len(groups) - 1
+            message = await _call(
+                channel.send(
+                    content,
+                    embeds=embeds,
+                    view=view if last else discord.utils.MISSING,
+                    allowed_mentions=NO_PINGS,
+                )
             )
-        )
+            content = None
+        assert message is not None
         return message.id
 
     async def _retire(

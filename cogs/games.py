@@ -22,7 +22,6 @@ from bot.games.model import (
     MAX_TURN_TIMEOUT,
     MIN_LINES,
     MIN_TURN_TIMEOUT,
-    GameSettings,
     Mode,
 )
 from bot.games.service import GameService
@@ -56,6 +55,7 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
         """Register the restart-proof buttons and the games' timers."""
         self._bot.add_dynamic_items(*GAME_ITEMS)
         self.service.attach()
+        await self.service.start_sweep()
 
     async def cog_unload(self) -> None:
         """Remove them again."""
@@ -83,14 +83,16 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
         mode: ModeChoice = "round-robin",
         form: FormChoice = "free",
         lines: Lines | None = None,
-        turn_timeout: TurnTimeout = DEFAULT_TURN_TIMEOUT,
+        turn_timeout: TurnTimeout | None = None,
         ai: bool = True,
         title: Title | None = None,
     ) -> None:
         """Open a lobby with Join, Leave, Start and Cancel buttons."""
-        settings = rules.settings_for(Mode(mode), PoemForm(form), lines, turn_timeout, ai, title)
-        if settings.mode is Mode.VOTE:
-            settings = _with_vote_window(settings, turn_timeout)
+        timeout = DEFAULT_TURN_TIMEOUT if turn_timeout is None else turn_timeout
+        settings = rules.settings_for(Mode(mode), PoemForm(form), lines, timeout, ai, title)
+        if settings.mode is Mode.VOTE and turn_timeout is not None:
+            # In a vote game the turn timeout is the voting window (60 s unless chosen).
+            settings = dataclasses.replace(settings, vote_window=float(turn_timeout))
         await acknowledge(interaction)
         channel = interaction.channel
         parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
@@ -158,12 +160,6 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
         stored = await self.service.in_channel(interaction.channel_id)
         await self.service.leave(stored.id, interaction.user.id)
         await answer(interaction, "👋 You left the game.")
-
-
-def _with_vote_window(settings: GameSettings, seconds: int) -> GameSettings:
-    """In a vote game the turn timeout is the voting window (60 s unless chosen)."""
-    window = float(seconds) if seconds != DEFAULT_TURN_TIMEOUT else settings.vote_window
-    return dataclasses.replace(settings, vote_window=window)
 
 
 async def setup(bot: InkwellBot) -> None:

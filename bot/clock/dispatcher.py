@@ -150,6 +150,8 @@ class Dispatcher:
         now = self._clock.now()
         due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
         for timer in due:
+            if self._closed:
+                return
             if (timer.kind, timer.key) in self._firing:
                 continue
             task = asyncio.create_task(self._fire_logged(timer), name=f"timer-{timer.kind}")
@@ -164,9 +166,9 @@ class Dispatcher:
             return False
 
     async def _fire(self, timer: Timer) -> bool:
-        kind = self._kinds[timer.kind]
+        kind = self._kinds.get(timer.kind)
         now = self._clock.now()
-        if self._closed:
+        if self._closed or kind is None:  # stopping, or its kind was unregistered meanwhile
             return False
         claimed = await self._database.timers.claim(timer, now, kind.lease_seconds)
         if claimed is None:

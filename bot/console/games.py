@@ -108,9 +108,13 @@ class ConsoleGames:
         self._dispatcher = dispatcher
         self._database = database
         self._say = say
+        self._started = False
 
     async def poemgame(self, rest: str, as_name: str | None) -> None:
         """Run ``/poemgame …`` for you, or for the named seat."""
+        if not self._started:
+            await self._service.start_sweep()
+            self._started = True
         user_id = CONSOLE_USER_ID if as_name is None else seat_id(as_name)
         name = as_name or CONSOLE_NAME
         action, _, argument = rest.strip().partition(" ")

@@ -54,6 +54,7 @@ from bot.games.model import (
 
 Outcome = tuple[Game, tuple[Event, ...]]
 
+REMOVED_NAME = "(removed)"
 # An AI answer is tried this many times before its work is skipped.
 AI_ATTEMPTS = 2
 # Voting rounds in a row with nothing to vote on before the game ends.
@@ -289,7 +290,7 @@ def skip(
 ) -> Outcome:
     """The host (or a moderator) passes the current turn on, or closes the voting round
     now; ``seed`` breaks a tie then."""
-    _check_running(game)
+    _check_started(game)
     if user_id != game.host_id and not moderator:
         raise GameError("Only the host, or someone who can Manage Messages, can skip a turn.")
     if game.ai_work is AIWork.TITLE:
@@ -329,8 +330,8 @@ def leave(game: Game, user_id: int, now: float) -> Outcome:
             assert new_host.user_id is not None
             left = dataclasses.replace(left, host_id=new_host.user_id)
     events: tuple[Event, ...] = (Left(seat, new_host),)
-    if game.status is Status.LOBBY:
-        return left, events
+    if game.status is Status.LOBBY or game.ai_work is AIWork.TITLE:
+        return left, events  # no turn to pass on
     if not left.players:
         return _end_early(left, "Everyone left, so the game ended.", events)
     if game.settings.mode is Mode.VOTE:
@@ -347,6 +348,35 @@ def leave(game: Game, user_id: int, now: float) -> Outcome:
         # (``_next_index`` sees that the player it fills for has gone).
         return dataclasses.replace(left, seat_index=index % len(seats)), events
     return left, events
+
+
+def forget(game: Game, user_id: int) -> Game:
+    """What the game holds of a member whose data was erased: their seat keeps its place
+    (they may play on) but not their name, and their proposal and vote in an open round go.
+    (Their lines are blanked in storage.)"""
+    seats = tuple(
+        Seat(seat.user_id, REMOVED_NAME) if seat.user_id == user_id else seat for seat in game.seats
+    )
+    round_ = game.round
+    if round_ is not None:
+        kept = [i for i, c in enumerate(round_.candidates) if c.author_id != user_id]
+        renumbered = {old: new for new, old in enumerate(kept)}
+        round_ = dataclasses.replace(
+            round_,
+            candidates=tuple(round_.candidates[i] for i in kept),
+            votes=tuple(
+                (voter, renumbered[index])
+                for voter, index in round_.votes
+                if voter != user_id and index in renumbered
+            ),
+        )
+    return dataclasses.replace(game, seats=seats, round=round_, warned=game.warned - {user_id})
+
+
+def scrubbed(game: Game) -> Game:
+    """A finished game as it is kept: the poem's lines and settings, no longer who sat where
+    (the lines name their authors, and erasing one blanks them)."""
+    return dataclasses.replace(game, host_id=0, seats=(), warned=frozenset(), round=None)
 
 
 # --- voting --------------------------------------------------------------------------------
@@ -543,7 +573,14 @@ def _check_open(game: Game) -> None:
         raise GameOver("This game was cancelled.")
 
 
-def _check_running(game: Game) -> None:
+def _check_started(game: Game) -> None:
     _check_open(game)
     if game.status is Status.LOBBY:
         raise GameError("The game hasn't started yet: the host starts it from the lobby.")
+
+
+def _check_running(game: Game) -> None:
+    """Started, and still taking lines and votes (not only waiting for its title)."""
+    _check_started(game)
+    if game.ai_work is AIWork.TITLE:
+        raise StaleMove(f"The poem is complete: {AI_NAME} is choosing its title.")

@@ -10,6 +10,7 @@ timers fire on start, and old buttons still work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -45,13 +46,16 @@ from bot.storage import (
 from bot.writing.destination import DestinationGone
 from bot.writing.drafts import Draft
 from bot.writing.fairness import RateLimited
-from bot.writing.flow import PieceStopped, WriteFlow
+from bot.writing.flow import PieceStopped, ShuttingDown, WriteFlow
 from bot.writing.requester import Requester
 
 log = logging.getLogger(__name__)
 
 DEADLINE_TIMER = "game.deadline"
 AI_TIMER = "game.ai"
+SWEEP_TIMER = "game.sweep"
+# How often running games are checked for the timers their state needs.
+SWEEP_SECONDS = 300.0
 # Busy writers are waited out this many timer attempts before the AI's work counts as failed.
 AI_BUSY_ATTEMPTS = 4
 MOVE_ATTEMPTS = 3
@@ -117,16 +121,49 @@ class GameService:
         self._locks: dict[int, asyncio.Lock] = {}
 
     def attach(self) -> None:
-        """Let the clock fire the games' deadlines and AI work."""
+        """Let the clock fire the games' deadlines and AI work, and hear of erasures."""
         self._dispatcher.register(
             TimerKind(DEADLINE_TIMER, self._fire_deadline),
             # A busy writer is waited out after a short lease, not two minutes.
             TimerKind(AI_TIMER, self._fire_ai, lease_seconds=30),
+            TimerKind(SWEEP_TIMER, self._fire_sweep),
         )
+        self._flow.add_erase_hook(self.forget_user)
+
+    async def start_sweep(self) -> None:
+        """Make sure the sweep runs (it also runs at once, so a game whose timers were lost
+        to a crash between a move and its timers goes on after the restart)."""
+        if await self._db.timers.get(SWEEP_TIMER, "all") is None:
+            await self._dispatcher.schedule(SWEEP_TIMER, "all", self._now())
+
+    async def replan(self) -> int:
+        """Give every running game the timers its state needs but lacks; returns how many
+        were missing."""
+        missing = 0
+        for row in await self._db.games.open_games():
+            stored = _stored(row)
+            if stored.game.status is Status.RUNNING:
+                missing += await self._plan(stored, only_missing=True)
+        if missing:
+            log.warning("Gave %d poem-game timer(s) back to running games", missing)
+        return missing
 
     def detach(self) -> None:
-        """Stop firing them (the games cog is unloaded); the timers wait in the table."""
-        self._dispatcher.unregister(DEADLINE_TIMER, AI_TIMER)
+        """Stop both (the games cog is unloaded); the timers wait in the table."""
+        self._dispatcher.unregister(DEADLINE_TIMER, AI_TIMER, SWEEP_TIMER)
+        self._flow.remove_erase_hook(self.forget_user)
+
+    async def forget_user(self, user_id: int) -> None:
+        """A member erased their data: open games forget their name, proposal and vote
+        (their lines were blanked with the rest of their data)."""
+        for row in await self._db.games.open_games():
+            game = _stored(row).game
+            holds = game.seat_of(user_id) is not None or (
+                game.round is not None
+                and any(c.author_id == user_id for c in game.round.candidates)
+            )
+            if holds:
+                await self._move(row.id, lambda g: (rules.forget(g, user_id), ()))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -259,7 +296,9 @@ class GameService:
             for position, line in enumerate(game.lines)
             if position >= len(stored.game.lines)
         ]
-        state = _state(game, stored.parent_channel_id)
+        # An ended game keeps its poem, not who sat where.
+        kept = game if game.is_open else rules.scrubbed(game)
+        state = _state(kept, stored.parent_channel_id)
         poem: GenerationRecord | None = None
         if game.status is Status.FINISHED:
             finished = await self._db.games.finish(
@@ -283,24 +322,42 @@ class GameService:
             if saved_row is None:
                 return None
             row = saved_row
-        saved = _stored(row)
+        saved = dataclasses.replace(_stored(row), game=game)
         if game.turn != stored.game.turn:
-            await self._plan(saved)
+            try:
+                await self._plan(saved)
+            except Exception:
+                # The move stands; the sweep gives the game its timers back.
+                log.exception("Game %d: scheduling turn %d failed", saved.id, game.turn)
         await self._show(saved, events, poem)
         return saved
 
-    async def _plan(self, stored: StoredGame) -> None:
-        """Hand the turn's deadline and the AI's work to the clock. Timers of earlier turns
-        are left to fire as no-ops: cancelling one that is firing would only race it."""
+    async def _plan(self, stored: StoredGame, *, only_missing: bool = False) -> int:
+        """Hand the turn's deadline and the AI's work to the clock; returns how many timers
+        were set. Timers of earlier turns are left to fire as no-ops: cancelling one that is
+        firing would only race it. ``only_missing`` leaves timers that exist (and their
+        claims) alone."""
         game = stored.game
         if game.status is not Status.RUNNING:
-            return
+            return 0
         key = f"{stored.id}:{game.turn}"
         payload: dict[str, object] = {"game_id": stored.id, "turn": game.turn}
+        wanted: list[tuple[str, float]] = []
         if game.deadline is not None:
-            await self._dispatcher.schedule(DEADLINE_TIMER, key, game.deadline, payload)
+            wanted.append((DEADLINE_TIMER, game.deadline))
         if game.ai_work is not None:
-            await self._dispatcher.schedule(AI_TIMER, key, self._now(), payload)
+            wanted.append((AI_TIMER, self._now()))
+        set_now = 0
+        for kind, due in wanted:
+            if only_missing and await self._db.timers.get(kind, key) is not None:
+                continue
+            await self._dispatcher.schedule(kind, key, due, payload)
+            set_now += 1
+        return set_now
+
+    async def _fire_sweep(self, timer: Timer) -> float:
+        await self.replan()
+        return self._now() + SWEEP_SECONDS
 
     async def _show(
         self, stored: StoredGame, events: tuple[Event, ...], poem: GenerationRecord | None
@@ -333,8 +390,6 @@ class GameService:
         )
 
     def _poem(self, stored: StoredGame, game: Game) -> NewGeneration:
-        authors = sorted({line.author_name for line in game.lines})
-        chosen_title = game.settings.title is not None
         return NewGeneration(
             user_id=stored.game.host_id,  # storage files it under the anthology
             user_name="Poem game",
@@ -342,12 +397,12 @@ class GameService:
             channel_id=stored.channel_id,
             form="poem",
             prompt=game.title or "",
-            params={"game_id": stored.id, "mode": game.settings.mode.value, "authors": authors},
+            params={"game_id": stored.id, "mode": game.settings.mode.value},
             seed=0,
             model=self._flow.writing.model.name if game.settings.ai else "people",
             text="",
             poem_form=game.settings.form.value,
-            prompt_author_id=game.host_id if chosen_title else None,
+            prompt_author_id=_title_author(game),
         )
 
     # --- the clock -------------------------------------------------------------------------
@@ -377,8 +432,8 @@ class GameService:
                 return None
             try:
                 move = await self._ai_move(stored, turn)
-            except PieceStopped:
-                raise  # shutdown: the clock retries after the restart
+            except (PieceStopped, ShuttingDown):
+                raise  # a restart: the clock retries after it, nothing is lost
             except (ServiceBusy, RateLimited):
                 if timer.attempts < AI_BUSY_ATTEMPTS:
                     raise  # the writer is busy: try again after the lease
@@ -444,6 +499,17 @@ class GameService:
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}
             lock = self._locks[game_id] = asyncio.Lock()
         return lock
+
+
+def _title_author(game: Game) -> int | None:
+    """Whose words the title is, so that erasing them erases it: the host's own title, or
+    the first words of a player's first line."""
+    if game.settings.title is not None:
+        return game.host_id
+    first = next((line for line in game.lines if line.text), None)
+    if first is not None and not first.by_ai and game.title == rules.default_title(game):
+        return first.author_id
+    return None
 
 
 def _state(game: Game, parent_channel_id: int | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from bot.errors import InkwellError
 from bot.forms import Form
@@ -82,6 +82,7 @@ class WriteFlow:
         # How often each user's data was erased, so a piece started before an erase knows,
         # when it is stored, that the words it copied from them are gone.
         self._erasures: Counter[int] = Counter()
+        self._erase_hooks: list[Callable[[int], Awaitable[None]]] = []
 
     @property
     def writing(self) -> WritingService:
@@ -169,7 +170,19 @@ class WriteFlow:
         with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
             counts = await self._database.users.delete_all(user_id)
         self._erasures[user_id] += 1
+        # What features keep outside the rows just erased (a running game's seats and votes).
+        for hook in list(self._erase_hooks):
+            await hook(user_id)
         return counts
+
+    def add_erase_hook(self, hook: Callable[[int], Awaitable[None]]) -> None:
+        """Call ``hook(user_id)`` after each erase, for data a feature holds in its own form."""
+        self._erase_hooks.append(hook)
+
+    def remove_erase_hook(self, hook: Callable[[int], Awaitable[None]]) -> None:
+        """Stop calling ``hook`` (its feature was unloaded)."""
+        if hook in self._erase_hooks:
+            self._erase_hooks.remove(hook)
 
     async def close(self, grace_seconds: float) -> None:
         """Stop taking work; let running pieces finish for up to ``grace_seconds``, then stop

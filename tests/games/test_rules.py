@@ -181,9 +181,14 @@ def test_a_timeout_without_ai_skips_and_tells_the_player_once():
     game, _ = rules.add_line(game, ALICE, "alice writes", NOW)
     game, events = rules.timeout(game, game.turn, NOW + 200)
     assert isinstance(events[0], TimedOut) and not events[0].first_time
-    # Playing again resets the warning.
-    game, _ = rules.add_line(game, ALICE, "alice again", NOW)
     assert HOST in game.warned
+    # Playing again resets the warning: the host's next timeout is told again.
+    game, _ = rules.add_line(game, ALICE, "alice again", NOW)
+    game, _ = rules.add_line(game, HOST, "the host plays", NOW)
+    assert HOST not in game.warned
+    game, _ = rules.add_line(game, ALICE, "alice once more", NOW)
+    game, events = rules.timeout(game, game.turn, NOW + 300)
+    assert events[0].seat.user_id == HOST and events[0].first_time
 
 
 def test_a_stale_timeout_does_nothing():
@@ -361,3 +366,26 @@ def test_state_round_trips_through_json():
     game, _ = rules.vote(game, HOST, 1, 0)
     game, _ = rules.close_round(game, 1, seed=3, now=NOW)
     assert state_from_json(state_to_json(game), game.lines) == game
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_while_the_ai_chooses_a_title_moves_are_refused_kindly(mode):
+    game = running(mode, ai=True, lines=3)
+    # Fill the poem: in vote mode by closing rounds, else by turns.
+    while game.ai_work is not AIWork.TITLE:
+        if mode is Mode.VOTE:
+            game, _ = rules.ai_candidates(game, game.turn, [f"line {len(game.lines)}"])
+            game, _ = rules.close_round(game, game.round.number, seed=1, now=NOW)
+        elif game.ai_work is AIWork.LINE:
+            game, _ = rules.ai_line(game, game.turn, f"ai {len(game.lines)}", NOW)
+        else:
+            game, _ = rules.add_line(game, game.current_seat.user_id, f"p {len(game.lines)}", NOW)
+    assert game.status is Status.RUNNING and game.round is None
+    with pytest.raises(StaleMove, match="choosing its title"):
+        rules.add_line(game, HOST, "late line", NOW)
+    with pytest.raises(StaleMove, match="choosing its title"):
+        rules.vote(game, HOST, 1, 0)
+    left, _ = rules.leave(game, ALICE, NOW)
+    assert left.seat_of(ALICE) is None and left.ai_work is AIWork.TITLE
+    skipped, events = rules.skip(game, HOST, NOW)
+    assert skipped.status is Status.FINISHED and isinstance(events[-1], Finished)

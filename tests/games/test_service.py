@@ -209,3 +209,98 @@ async def test_a_vote_round_closes_on_its_deadline(parts):
     stored = await service.in_channel(CHANNEL)
     assert [line.text for line in stored.game.lines] == ["alice proposes this"]
     assert stored.game.round is not None and stored.game.round.number == 2
+
+
+async def test_players_acting_at_once_are_all_judged(parts):
+    service, _ = make_service(parts, FakeClock())
+    stored = await open_game(service, mode=Mode.VOTE)
+    await asyncio.gather(
+        service.join(stored.id, ALICE, "Alice"), service.join(stored.id, BOB, "Bob")
+    )
+    stored = await service.start(stored.id, HOST)
+    await service.add_line(stored.id, ALICE, "alice's line")
+    await service.add_line(stored.id, BOB, "bob's line")
+    await asyncio.gather(
+        service.vote(stored.id, HOST, 1, 0),
+        service.vote(stored.id, BOB, 1, 0),
+        service.vote(stored.id, ALICE, 1, 1),
+    )
+    stored = await service.in_channel(CHANNEL)
+    assert {s.user_id for s in stored.game.seats} == {HOST, ALICE, BOB}
+    assert stored.game.round is not None and stored.game.round.tally() == [2, 1]
+
+
+async def test_erasing_a_player_clears_their_name_proposal_and_vote_in_open_games(parts):
+    _, database, _ = parts
+    service, _ = make_service(parts, FakeClock())
+    flow = service._flow
+    stored = await open_game(service, mode=Mode.VOTE)
+    await service.join(stored.id, ALICE, "Alice Secretname")
+    await service.join(stored.id, BOB, "Bob")
+    stored = await service.start(stored.id, HOST)
+    await service.add_line(stored.id, ALICE, "alice's private words")
+    await service.add_line(stored.id, BOB, "bob's line")
+    await service.vote(stored.id, ALICE, 1, 1)
+    await service.vote(stored.id, HOST, 1, 0)
+    await flow.erase_user(ALICE)
+    stored = await service.in_channel(CHANNEL)
+    assert stored.game.seat_of(ALICE) is not None
+    assert "Secretname" not in str(stored.game)
+    assert stored.game.round is not None
+    assert [c.text for c in stored.game.round.candidates] == ["bob's line"]
+    assert stored.game.round.votes == ()  # Alice's vote went; the host's was for her line
+    row = await database.games.get(stored.id)
+    assert row is not None and "Secretname" not in str(row.state)
+
+
+async def test_a_title_from_a_players_first_words_is_erased_with_them(parts):
+    _, database, _ = parts
+    service, _ = make_service(parts, FakeClock())
+    stored = await open_game(service, lines=3)
+    await service.join(stored.id, ALICE, "Alice")
+    stored = await service.start(stored.id, HOST)
+    for user, text in ((HOST, "my very private opening"), (ALICE, "two"), (HOST, "three")):
+        stored = await service.add_line(stored.id, user, text)
+    assert stored.game.status is Status.FINISHED and stored.poem_id is not None
+    poem = await database.generations.get(stored.poem_id)
+    assert poem is not None and poem.prompt == "my very private opening"
+    row = await database.games.get(stored.id)
+    assert row is not None and "Hana" not in str(row.state)  # the seats are not kept
+    await service._flow.erase_user(HOST)
+    poem = await database.generations.get(stored.poem_id)
+    assert poem is not None and "private" not in poem.prompt and "private" not in poem.text
+
+
+async def test_lost_timers_are_given_back_by_the_sweep(parts):
+    _, database, _ = parts
+    clock = FakeClock()
+    service, dispatcher = make_service(parts, clock)
+    stored = await open_game(service)
+    await service.join(stored.id, ALICE, "Alice")
+    stored = await service.start(stored.id, HOST)
+    # A crash between storing the move and scheduling its deadline.
+    await database.timers.cancel("game.deadline", f"{stored.id}:{stored.game.turn}")
+    await service.start_sweep()
+    assert await dispatcher.run_due() == 1  # the sweep, which puts the deadline back
+    clock.current += 61
+    assert await dispatcher.run_due() == 1
+    stored = await service.in_channel(CHANNEL)
+    assert stored.game.current_seat is not None and stored.game.current_seat.user_id == ALICE
+
+
+async def test_a_restart_mid_ai_line_retries_it_instead_of_skipping(parts):
+    clock = FakeClock()
+    service, dispatcher = make_service(parts, clock)
+    stored = await open_game(service, ai=True)
+    stored = await service.start(stored.id, HOST)
+    await service.add_line(stored.id, HOST, "before the restart")
+    service._flow._closing = True  # shutdown began: new pieces are refused
+    await dispatcher.run_due()
+    stored = await service.in_channel(CHANNEL)
+    assert stored.game.ai_work is not None and stored.game.ai_attempts == 0
+    # After the restart the same timer fires again (its lease ran out) and the AI writes.
+    service._flow._closing = False
+    clock.current += 31
+    await dispatcher.run_due()
+    stored = await service.in_channel(CHANNEL)
+    assert len(stored.game.lines) == 2 and stored.game.lines[1].by_ai
