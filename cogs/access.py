@@ -2,8 +2,10 @@
 
 ``may_see`` in ``bot.library.visibility`` holds the rule; this module answers its one question
 ("may this member view that channel?") from the guild cache, with the member's roles and the
-channel's permission overwrites. A thread counts as its parent channel. A channel that is gone,
-or a guild other than the one the member is asking in, counts as not viewable.
+channel's permission overwrites. A thread counts as its parent channel, except that a private
+thread is seen only by its members (asked of Discord) and those who may manage threads. A
+channel that is gone, or a guild other than the one the member is asking in, counts as not
+viewable.
 """
 
 from __future__ import annotations
@@ -36,12 +38,30 @@ def channel_access(interaction: discord.Interaction) -> ChannelAccess | None:
                 fetched if isinstance(fetched, discord.abc.GuildChannel | discord.Thread) else None
             )
         if isinstance(channel, discord.Thread):
-            channel = channel.parent or guild.get_channel(channel.parent_id)
+            thread = channel
+            channel = thread.parent or guild.get_channel(thread.parent_id)
+            if channel is None:
+                return False
+            if thread.is_private() and not await _in_private_thread(thread, channel, member):
+                return False
         if channel is None:
             return False
         return channel.permissions_for(member).view_channel
 
     return can_view
+
+
+async def _in_private_thread(
+    thread: discord.Thread, parent: discord.abc.GuildChannel, member: discord.Member
+) -> bool:
+    """A private thread is seen by its members, and by those who may manage threads."""
+    if parent.permissions_for(member).manage_threads or thread.owner_id == member.id:
+        return True
+    try:
+        await thread.fetch_member(member.id)
+    except (discord.NotFound, discord.Forbidden):
+        return False
+    return True
 
 
 async def visible_piece(

@@ -87,9 +87,11 @@ async def test_show_and_remove_are_private_to_the_owner(stack):
         steal = await server.slash("favorites remove", {"id": favourite}, user="bob")
         for handle in (shown, peek, steal):
             await handle.wait_callback()
+        # A remove acknowledges first and answers after: wait for the answer itself.
+        await steal.wait_private_answer()
         still_there = await stack.database.favorites.get(server.user("alice").id, favourite)
         removed = await server.slash("favorites remove", {"id": favourite}, user="alice")
-        await removed.wait_callback()
+        await removed.wait_private_answer()
         again = await server.slash("favorites show", {"id": favourite}, user="alice")
         await again.wait_callback()
 
@@ -279,3 +281,22 @@ async def test_pieces_from_a_private_channel_or_its_thread_stay_with_those_who_s
     assert "secret plans" not in bob_sees and "thread secrets" not in bob_sees
     alice_sees = reply(alice_fame)["embeds"][0]["description"]
     assert "secret plans" in alice_sees and "thread secrets" in alice_sees
+
+
+async def test_a_private_thread_is_seen_by_its_members_only(stack):
+    server = stack.server
+    thread = await server.add_thread(
+        server.channel, "just us", private=True, owner="alice", members=["mod"]
+    )
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await server.slash("poem", {"topic": "whispers"}, user="alice", channel=thread)
+        last = (await finished(handle, server))[-1]
+        piece_id = int(re.search(r"piece #(\d+)", last.content).group(1))
+        # Bob sees the channel but is not in the private thread; Mod was added to it.
+        bob = await server.slash("remix", {"id": piece_id}, user="bob")
+        mod = await server.slash("remix", {"id": piece_id}, user="mod")
+        await bob.wait_callback()
+        await finished(mod, server)
+    assert "can't find piece" in reply(bob)["content"]
+    assert server.requests_to("GET /channels/{channel_id}/thread-members/{user_id}")

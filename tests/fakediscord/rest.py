@@ -100,6 +100,7 @@ class RestApi:
         add("GET", "/guilds/{guild_id}", self.get_guild)
         add("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member)
         add("GET", "/channels/{channel_id}", self.get_channel)
+        add("GET", "/channels/{channel_id}/thread-members/{user_id}", self.get_thread_member)
         add("POST", "/channels/{channel_id}/typing", self.typing)
         add("GET", "/channels/{channel_id}/messages", self.history)
         add("POST", "/channels/{channel_id}/messages", self.create_message)
@@ -249,6 +250,19 @@ class RestApi:
         if guild is None or member is None:
             raise unknown("Member", 10007)
         return 200, member_payload(guild, member)
+
+    async def get_thread_member(self, req: RecordedRequest, params: Params) -> Result:
+        """A thread's member, as Discord answers it (404 Unknown Member if not one)."""
+        channel, _ = self.allowed_channel(params["channel_id"])
+        user_id = int(params["user_id"])
+        if not channel.is_thread or user_id not in channel.member_ids:
+            raise unknown("Member", 10007)
+        return 200, {
+            "id": str(channel.id),
+            "user_id": str(user_id),
+            "join_timestamp": "2026-01-01T00:00:00+00:00",
+            "flags": 0,
+        }
 
     async def get_channel(self, req: RecordedRequest, params: Params) -> Result:
         channel, _ = self.allowed_channel(params["channel_id"])
