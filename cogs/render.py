@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.forms import fit_label
 from bot.links import INVITE
 from bot.storage import GenerationRecord
 from bot.writing import Piece
@@ -147,8 +148,10 @@ def attribution_line(record: GenerationRecord) -> str:
 
 
 def piece_title(piece: Piece) -> str:
-    """The bold first line of a result."""
-    return f"**{piece_body(piece.spec.title())}**"
+    """The bold first line of a result, then how a fixed form fits: "**Haiku: rain** · 5·7·5 ✓"."""
+    fit = fit_label(piece.spec, piece.text)
+    title = f"**{piece_body(piece.spec.title())}**"
+    return f"{title} · {fit}" if fit else title
 
 
 def render_final(piece: Piece, record: GenerationRecord) -> list[str]:
@@ -201,11 +204,16 @@ _ESCAPED_OR_WRAPPED = re.compile(
 )
 
 
+# The bold title, and after it how a fixed form fits ("· 5·7·5 ✓"); the piece's own text is
+# escaped, so its first line never opens with a bare "**".
+_TITLE_LINE = re.compile(r"^\*\*.*\*\*(?: · [^*\n]+)?$")
+
+
 def piece_text_of(content: str) -> str:
     """The piece inside one of Inkwell's own result messages: without the bold title line,
     the attribution subtext, and the escaping and link wrapping added by ``piece_body``."""
     lines = content.split("\n")
-    if lines and lines[0].startswith("**") and lines[0].endswith("**"):
+    if lines and _TITLE_LINE.match(lines[0]):
         lines = lines[1:]
     lines = [line for line in lines if not line.startswith("-# ✍")]
     return _ESCAPED_OR_WRAPPED.sub(lambda m: m.group("link") or m.group("char"), "\n".join(lines))

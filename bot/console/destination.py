@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TextIO
 
+from bot.forms import fit_label
 from bot.writing.destination import WriteUpdate
 
 
@@ -38,8 +39,10 @@ class ConsoleOutput:
                     if record is not None
                     else f"⚠ {update.unsaved_reason}"
                 )
+                fit = fit_label(piece.spec, piece.text)
                 self._say(
-                    f"\n— {piece.attribution()} · {piece.new_tokens} tokens in "
+                    f"\n— {fit + ' · ' if fit else ''}{piece.attribution()} · "
+                    f"{piece.new_tokens} tokens in "
                     f"{piece.seconds:.1f} s · {where}\n"
                 )
 

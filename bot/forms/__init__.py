@@ -3,6 +3,7 @@
 Pure domain logic: no model, tokenizer or Discord code is imported here.
 """
 
+from bot.forms.checker import fit_label
 from bot.forms.cleanup import finish, stable_prefix
 from bot.forms.constraint import constraint_for
 from bot.forms.repetition import repetition_cut
@@ -22,6 +23,7 @@ __all__ = [
     "constraint_for",
     "default_max_new_tokens",
     "finish",
+    "fit_label",
     "repetition_cut",
     "stable_prefix",
     "stop_index",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.forms.lexicon import is_known
 from bot.forms.pronounce import Pronunciation, pronounce, rhymes, words_of
 from bot.forms.shapes import FormShape, shape_of
-from bot.forms.spec import PoemForm
+from bot.forms.spec import Form, PieceSpec, PoemForm
 
 _LETTERS = string.ascii_uppercase
 
@@ -117,6 +117,14 @@ def check(poem_form: PoemForm, text: str) -> FormReport:
         unknown_words=tuple(unknown.values()),
         kept_scheme=kept,
     )
+
+
+def fit_label(spec: PieceSpec, text: str) -> str | None:
+    """How a written poem of a fixed form fits it ("5·7·5 ✓", "5·8·5", "AABBA ✓"), shown
+    with the result; None for pieces without a form to keep."""
+    if spec.form is not Form.POEM or shape_of(spec.poem_form) is None:
+        return None
+    return check(spec.poem_form, text).label()
 
 
 def rhyme_scheme(last_words: list[str]) -> list[str]:

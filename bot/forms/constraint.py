@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.forms.degeneracy import HANGING_WORDS
 from bot.forms.lexicon import COMMON_ZIPF, RhymeWord, rhymes_for, zipf
 from bot.forms.line_templates import rhyme_partner
 from bot.forms.pronounce import _DICTIONARY, pronounce
@@ -49,10 +50,10 @@ _RESCUE_WORDS = 40
 _WEAK_ENDINGS = frozenset(
     {"the", "a", "an", "my", "your", "his", "its", "our", "their", "of", "to", "and", "or"}
 )
-_WEAKER_ENDINGS = _WEAK_ENDINGS | frozenset(
-    {"in", "on", "at", "by", "for", "with", "from", "but", "is", "are", "was", "were", "as"}
-    | {"that", "than", "into", "upon", "this", "these", "those", "i", "we", "you", "they"}
-    | {"he", "she", "no", "so", "if", "be", "her", "one", "some", "every", "each", "when"}
+_WEAKER_ENDINGS = (
+    _WEAK_ENDINGS
+    | HANGING_WORDS
+    | frozenset({"i", "we", "you", "they", "he", "she", "no", "one", "some", "every", "each"})
 )
 # The short words English has; the frequency list also knows "la", "re" and "ed".
 _SHORT_WORDS = frozenset(

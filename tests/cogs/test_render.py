@@ -335,3 +335,19 @@ def test_library_embeds_show_links_without_embedding_them_and_drop_invites():
     ):
         assert "discord.gg" not in text and "[invite removed]" in text
         assert "<https://example.com/a>" in text
+
+
+def test_a_fixed_form_shows_how_it_fits_and_the_text_is_still_recovered():
+    from bot.forms import Form, PieceSpec, PoemForm
+    from cogs.render import piece_body, piece_text_of, piece_title
+
+    haiku = "Crimson leaves falling\nwhispers of the cooling wind\nthe old pond is still"
+    spec = PieceSpec(Form.POEM, "autumn", poem_form=PoemForm.HAIKU)
+
+    class Written:  # the two fields piece_title reads
+        def __init__(self) -> None:
+            self.spec, self.text = spec, haiku
+
+    title = piece_title(Written())  # type: ignore[arg-type]
+    assert title == "**Haiku: autumn** · 5·7·5 ✓"
+    assert piece_text_of(f"{title}\n{piece_body(haiku)}\n-# ✍ Written by AI") == haiku

@@ -71,3 +71,13 @@ def test_unknown_words_are_listed_with_their_guess() -> None:
     report = check(PoemForm.FREE, "the laughnabla sings\nof moonlit dunes")
     assert [word.word for word in report.unknown_words] == ["laughnabla"]
     assert report.unknown_words[0].count >= 1
+
+
+def test_fit_label_is_for_fixed_forms_only() -> None:
+    from bot.forms import fit_label
+
+    haiku = PieceSpec(Form.POEM, "autumn", poem_form=PoemForm.HAIKU)
+    assert fit_label(haiku, AUTUMN_HAIKU) == "5·7·5 ✓"
+    assert fit_label(haiku, "one\ntwo\nthree") == "1·1·1"
+    assert fit_label(PieceSpec(Form.POEM, "autumn"), AUTUMN_HAIKU) is None
+    assert fit_label(PieceSpec(Form.STORY, "x", poem_form=PoemForm.HAIKU), AUTUMN_HAIKU) is None
