@@ -3,6 +3,7 @@ bot.craft. Both answer privately unless the user asks to share."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
@@ -14,6 +15,7 @@ from bot.craft.coach import MAX_POEM_CHARS, Coach, poem_from_option, validate_po
 from bot.craft.render import render_check, render_score
 from bot.craft.score import explain
 from bot.forms import PoemForm
+from bot.forms.constraint import warm_up
 from bot.writing.pieces import WritingService
 from cogs.private import NO_PINGS
 
@@ -58,6 +60,16 @@ class CraftCog(commands.Cog, name="Craft"):
     def __init__(self, coach: Coach, writing: WritingService) -> None:
         self._coach = coach
         self._writing = writing
+        self._warming: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        """Load the pronouncing dictionary and rhyme index in the background (seconds), so
+        the first form-true poem or /check doesn't stall the writer."""
+        self._warming = asyncio.create_task(asyncio.to_thread(warm_up))
+
+    async def cog_unload(self) -> None:
+        """Let a warm-up still running finish on its thread; nothing waits for it."""
+        self._warming = None
 
     @app_commands.command(description="Check a poem's form: syllables, rhymes and a fix")
     @app_commands.describe(

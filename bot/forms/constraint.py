@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from bot.forms.degeneracy import HANGING_WORDS
 from bot.forms.lexicon import COMMON_ZIPF, RhymeWord, rhymes_for, zipf
-from bot.forms.line_templates import rhyme_partner
+from bot.forms.line_templates import poem_lines, rhyme_partner
 from bot.forms.pronounce import _DICTIONARY, pronounce
 from bot.forms.shapes import FormShape, LineRule, shape_of
 from bot.forms.spec import Form, PieceSpec
@@ -101,6 +101,7 @@ class _Slot:
 
     rule: LineRule
     partner: str  # the word it must rhyme with, or ""
+    used: frozenset[str]  # words that end its rhyme group's lines already: no rhyme twice
     opens_rhyme: bool  # later lines must rhyme with this one
     last: bool  # the poem (or the one-line piece) ends with this line
 
@@ -178,9 +179,13 @@ class FormConstraint:
         spec = self._spec
         if self._one_line:
             number = spec.line_number
+            partner = rhyme_partner(spec).lower()
+            before = poem_lines(spec.text)
+            group = [before[i] for i in self._shape.rhymes_with(number) if i < len(before)]
             return _Slot(
                 rule=self._shape.rule(number),
-                partner=rhyme_partner(spec).lower(),
+                partner=partner,
+                used=frozenset({partner, *(_last_word(line) for line in group)}),
                 opens_rhyme=False,
                 last=True,
             )
@@ -193,6 +198,7 @@ class FormConstraint:
         return _Slot(
             rule=rule,
             partner=partner,
+            used=frozenset(_last_word(done[i]) for i in partners),
             opens_rhyme=bool(rule.rhyme) and not partners and later,
             last=index == len(self._shape) - 1,
         )
@@ -253,7 +259,7 @@ class FormConstraint:
         if word in _WEAK_ENDINGS or (slot.last and word in _WEAKER_ENDINGS):
             return False  # "In the heart of the" is no line
         if slot.partner:
-            return word != slot.partner and _rhymes(word, slot.partner)
+            return word not in slot.used and _rhymes(word, slot.partner)
         if slot.opens_rhyme:
             return len(rhymes_for(word)) >= _MIN_RHYMES
         return True
@@ -295,13 +301,22 @@ class FormConstraint:
                 word = rhyme.word
                 if steered and 0 < len(lower) < 3:
                     break
-                if word.startswith(lower) and pronounce(word).count == room:
+                fits = pronounce(word).count == room and self._good_ending(slot, word)
+                if word.startswith(lower) and fits:
                     candidate = partial + word[len(lower) :]
                     if candidate not in found:
                         found.append(candidate)
                         if len(found) >= limit:
                             break
         return found
+
+
+def warm_up() -> None:
+    """Load the dictionary, word frequencies, vocabulary and rhyme index now (~3 s, once),
+    so the first constrained poem doesn't stall the batch it joins. Call it off the event
+    loop."""
+    _VOCABULARY.words()
+    _rhyme_list("day")
 
 
 def constraint_for(spec: PieceSpec) -> FormConstraint | None:

@@ -151,10 +151,13 @@ def pronounce(word: str) -> Pronunciation:
     word = _normal(word)
     phones = _DICTIONARY.entries.get(word)
     if phones:
+        # A weak form ("are" said "er", "them" said "thum") is no rhyme: rhymes come from the
+        # readings that stress a vowel, where a word has one.
+        stressed = [p for p in phones if any(ph[-1] in "12" for ph in p.split())] or phones
         return Pronunciation(
             word=word,
             syllables=tuple(dict.fromkeys(syllables_of_phones(p) for p in phones)),
-            rhymes=tuple(dict.fromkeys(rhyme_of_phones(p) for p in phones)),
+            rhymes=tuple(dict.fromkeys(rhyme_of_phones(p) for p in stressed)),
             known=True,
         )
     spelled = spell_number(word)

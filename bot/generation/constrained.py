@@ -10,7 +10,6 @@ scores highest is taken.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,26 +21,25 @@ CANDIDATES = 64
 
 
 class TokenTexts:
-    """Each token id's text, decoded once per tokenizer (byte-level BPE tokens decode on their
-    own to the text they add: " the", "\\n"); and a cache of how strings tokenize."""
+    """Token ids' texts, decoded as they are first needed (byte-level BPE tokens decode on
+    their own to the text they add: " the", "\\n"), and how strings tokenize. Decoding the
+    whole vocabulary up front would stall the first constrained row for a second."""
 
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
-        self._lock = threading.Lock()
-        self._texts: list[str] | None = None
+        self._texts: dict[int, str] = {}
         self._first_tokens: dict[str, int | None] = {}
 
-    def texts(self) -> list[str]:
-        """The text of every token id; special tokens and partial characters are ""."""
-        if self._texts is None:
-            with self._lock:
-                if self._texts is None:
-                    size = len(self._tokenizer)
-                    decoded = self._tokenizer.batch_decode(
-                        [[index] for index in range(size)], skip_special_tokens=True
-                    )
-                    self._texts = ["" if "\ufffd" in text else text for text in decoded]
-        return self._texts
+    def texts(self, ids: Sequence[int]) -> list[str]:
+        """The text of each id; special tokens and partial characters are ""."""
+        missing = [token for token in ids if token not in self._texts]
+        if missing:
+            decoded = self._tokenizer.batch_decode(
+                [[token] for token in missing], skip_special_tokens=True
+            )
+            for token, text in zip(missing, decoded, strict=True):
+                self._texts[token] = "" if "\ufffd" in text else text
+        return [self._texts[token] for token in ids]
 
     def first_token(self, text: str) -> int | None:
         """The first token of ``text`` tokenized on its own."""
@@ -62,14 +60,13 @@ def constrained_token(
 ) -> int:
     """The next token for one constrained row. ``scores`` are its logits ([vocab], penalised
     already); ``text`` is what it has written so far."""
-    texts = tokens.texts()
     values, ids = torch.topk(scores, min(CANDIDATES, scores.shape[-1]))
     candidates = [int(i) for i in ids]
-    ok = _allowed(constraint, text, candidates, texts, eos_ids)
+    ok = _allowed(constraint, text, candidates, tokens, eos_ids)
     kept = [index for index, allowed in enumerate(ok) if allowed]
     if kept:
         return _sample(values[kept], [candidates[i] for i in kept], row)
-    rescued = _rescue(scores, constraint, text, tokens, texts, eos_ids)
+    rescued = _rescue(scores, constraint, text, tokens, eos_ids)
     if rescued is not None:
         return rescued
     if constraint.may_end(text) and eos_ids:
@@ -85,11 +82,11 @@ def _allowed(
     constraint: DecodingConstraint,
     text: str,
     candidates: Sequence[int],
-    texts: Sequence[str],
+    tokens: TokenTexts,
     eos_ids: frozenset[int],
 ) -> list[bool]:
     plain = [index for index, token in enumerate(candidates) if token not in eos_ids]
-    verdicts = constraint.allowed(text, [texts[candidates[index]] for index in plain])
+    verdicts = constraint.allowed(text, tokens.texts([candidates[index] for index in plain]))
     ok = [False] * len(candidates)
     for index, verdict in zip(plain, verdicts, strict=True):
         ok[index] = verdict
@@ -105,7 +102,6 @@ def _rescue(
     constraint: DecodingConstraint,
     text: str,
     tokens: TokenTexts,
-    texts: Sequence[str],
     eos_ids: frozenset[int],
 ) -> int | None:
     """The rescue continuation's first token that the model scores highest, if any is
@@ -117,7 +113,7 @@ def _rescue(
             options.append(token)
     if not options:
         return None
-    verdicts = constraint.allowed(text, [texts[token] for token in options])
+    verdicts = constraint.allowed(text, tokens.texts(options))
     allowed = [token for token, ok in zip(options, verdicts, strict=True) if ok]
     if not allowed:
         return None
