@@ -38,6 +38,7 @@ from bot.storage.models import (
     SavedPrompt,
 )
 from bot.storage.prompts import PromptRepository
+from bot.storage.sprints import SprintBusy, SprintMember, SprintRepository, SprintRow, SprintStats
 from bot.storage.timers import Timer, TimerRepository
 from bot.storage.users import UserDataRepository
 from bot.storage.validation import (
@@ -82,6 +83,11 @@ __all__ = [
     "NotFound",
     "PromptRepository",
     "SavedPrompt",
+    "SprintBusy",
+    "SprintMember",
+    "SprintRepository",
+    "SprintRow",
+    "SprintStats",
     "StorageError",
     "Timer",
     "TimerRepository",

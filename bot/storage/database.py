@@ -20,6 +20,7 @@ from bot.storage.guild_settings import GuildSettingsRepository
 from bot.storage.migrate import apply_migrations, discover
 from bot.storage.models import utc_now
 from bot.storage.prompts import PromptRepository
+from bot.storage.sprints import SprintRepository
 from bot.storage.timers import TimerRepository
 from bot.storage.users import UserDataRepository
 
@@ -60,6 +61,7 @@ class Database:
         self._users = UserDataRepository(self._executor, clock)
         self._timers = TimerRepository(self._executor, clock)
         self._games = GameRepository(self._executor, clock, self._generations)
+        self._sprints = SprintRepository(self._executor, clock)
 
     @classmethod
     async def open(
@@ -164,6 +166,11 @@ class Database:
     def timers(self) -> TimerRepository:
         """What the clock fires."""
         return self._timers
+
+    @property
+    def sprints(self) -> SprintRepository:
+        """Writing sprints, their members' counts, and each member's totals and bests."""
+        return self._sprints
 
     @property
     def games(self) -> GameRepository:

@@ -67,6 +67,16 @@ class UserDataRepository:
                 " WHERE game_lines.author_id = ? ORDER BY game_lines.game_id, game_lines.position",
                 (user_id,),
             )
+            sprint_rows = await self._db.fetch_all(
+                "SELECT sprint_id, starting_words, words, joined_at, left_at"
+                " FROM sprint_members WHERE user_id = ? ORDER BY sprint_id",
+                (user_id,),
+            )
+            sprint_stat_rows = await self._db.fetch_all(
+                "SELECT guild_id, sprints, words, minutes, best_words, best_wpm"
+                " FROM sprint_stats WHERE user_id = ? ORDER BY guild_id",
+                (user_id,),
+            )
         return {
             "format_version": EXPORT_FORMAT_VERSION,
             "user_id": user_id,
@@ -92,6 +102,8 @@ class UserDataRepository:
                 }
                 for row in line_rows
             ],
+            "sprints": [dict(row) for row in sprint_rows],
+            "sprint_stats": [dict(row) for row in sprint_stat_rows],
         }
 
     async def delete_all(self, user_id: int) -> DeletedCounts:
@@ -133,6 +145,21 @@ class UserDataRepository:
                 (user_id,),
             )
             removed_lines = await self._remove_lines(user_id)
+            # Sprints: their counts and stats go; a sprint they started stays in the channel's
+            # history without naming them or keeping the prompt they wrote (an open one keeps
+            # its starter, whom cancelling needs, until it ends).
+            await self._db.execute("DELETE FROM sprint_members WHERE user_id = ?", (user_id,))
+            await self._db.execute("DELETE FROM sprint_stats WHERE user_id = ?", (user_id,))
+            await self._db.execute(
+                "UPDATE sprints SET prompt = NULL, prompt_by_starter = 0"
+                " WHERE starter_id = ? AND prompt_by_starter = 1",
+                (user_id,),
+            )
+            await self._db.execute(
+                "UPDATE sprints SET starter_id = 0"
+                " WHERE starter_id = ? AND status IN ('finished', 'cancelled')",
+                (user_id,),
+            )
         return DeletedCounts(
             generations=generations,
             favorites=favorites,

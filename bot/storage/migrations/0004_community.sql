@@ -79,32 +79,43 @@ CREATE TABLE daily_votes (
 CREATE INDEX daily_votes_by_voter ON daily_votes (voter_id);
 
 -- === Writing sprints (/sprint) ===================================================
--- One open sprint per channel. starts_at/ends_at are unix seconds.
+-- One open sprint per channel. Times are unix seconds. status moves only forward, each step
+-- a compare-and-swap (waiting -> running -> counting -> finished, or -> cancelled), so a
+-- timer fired twice finds its step already taken. ended_at is when writing actually stopped
+-- (the planned ends_at, or earlier when everyone left); count_until closes the
+-- "pens down, send your count" window. results_message_id is set once the results are
+-- posted, so a retried results timer never posts them again.
 CREATE TABLE sprints (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    guild_id    INTEGER,
-    channel_id  INTEGER NOT NULL,
-    starter_id  INTEGER NOT NULL,
-    prompt      TEXT,
-    status      TEXT    NOT NULL
-                CHECK (status IN ('waiting', 'running', 'counting', 'finished', 'cancelled')),
-    minutes     INTEGER NOT NULL,
-    starts_at   REAL    NOT NULL,
-    ends_at     REAL    NOT NULL,
-    message_id  INTEGER,
-    created_at  TEXT    NOT NULL,
-    finished_at TEXT
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    guild_id           INTEGER,
+    channel_id         INTEGER NOT NULL,
+    starter_id         INTEGER NOT NULL,
+    prompt             TEXT,
+    prompt_by_starter  INTEGER NOT NULL DEFAULT 0 CHECK (prompt_by_starter IN (0, 1)),
+    status             TEXT    NOT NULL
+                       CHECK (status IN ('waiting', 'running', 'counting', 'finished', 'cancelled')),
+    minutes            INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 120),
+    starts_at          REAL    NOT NULL,
+    ends_at            REAL    NOT NULL CHECK (ends_at > starts_at),
+    ended_at           REAL,
+    count_until        REAL,
+    message_id         INTEGER,
+    results_message_id INTEGER,
+    created_at         TEXT    NOT NULL,
+    finished_at        TEXT
 );
 CREATE UNIQUE INDEX one_open_sprint_per_channel ON sprints (channel_id)
     WHERE status IN ('waiting', 'running', 'counting');
 
 -- joined_at/left_at are unix seconds: words per minute use the time each member sprinted.
+-- words is the member's latest total count (NULL until they send one); what they wrote is
+-- words - starting_words.
 CREATE TABLE sprint_members (
     sprint_id       INTEGER NOT NULL REFERENCES sprints (id) ON DELETE CASCADE,
     user_id         INTEGER NOT NULL,
     user_name       TEXT    NOT NULL,
-    starting_words  INTEGER NOT NULL DEFAULT 0,
-    words           INTEGER,
+    starting_words  INTEGER NOT NULL DEFAULT 0 CHECK (starting_words >= 0),
+    words           INTEGER CHECK (words >= 0),
     joined_at       REAL    NOT NULL,
     left_at         REAL,
     PRIMARY KEY (sprint_id, user_id)
