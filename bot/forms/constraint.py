@@ -15,17 +15,27 @@ text so far on every call, so it holds no state of its own beyond caches.
 
 from __future__ import annotations
 
-import bisect
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.forms.degeneracy import HANGING_WORDS
-from bot.forms.lexicon import COMMON_ZIPF, RhymeWord, rhymes_for, zipf
+from bot.forms.lexicon import rhymes_for
 from bot.forms.line_templates import poem_lines, rhyme_partner
-from bot.forms.pronounce import _DICTIONARY, pronounce
+from bot.forms.line_words import (
+    is_writable,
+    last_word,
+    partial_word,
+    rhyme_fits,
+    rhyme_list,
+    rhymes_with,
+    syllables_of,
+    syllables_of_words,
+    warm_vocabulary,
+    words_in,
+    words_starting,
+)
+from bot.forms.pronounce import pronounce
 from bot.forms.shapes import FormShape, LineRule, shape_of
 from bot.forms.spec import Form, PieceSpec
 
@@ -40,8 +50,6 @@ _ALLOWED_CHARS = frozenset(
 # ("...", ",."), no SHOUTED words, no hyphen at a line's end.
 _UNTIDY = re.compile(r"  |\s[,.;!?]|[,.;!?][A-Za-z]|[,.;!?\-]{2}|[A-Z]{2}|[a-z][A-Z]")
 _MARK_FIRST = re.compile(r"^\s*[,.;!?\-]")
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'\u2019")
-_VOWELS = re.compile(r"[aeiouy]+")
 # A rhyme group's first line must end on a word with at least this many common rhymes left
 # for the lines that follow it.
 _MIN_RHYMES = 6
@@ -55,44 +63,6 @@ _WEAKER_ENDINGS = (
     | HANGING_WORDS
     | frozenset({"i", "we", "you", "they", "he", "she", "no", "one", "some", "every", "each"})
 )
-# The short words English has; the frequency list also knows "la", "re" and "ed".
-_SHORT_WORDS = frozenset(
-    [
-        "a",
-        "i",
-        "o",
-        "am",
-        "an",
-        "as",
-        "at",
-        "be",
-        "by",
-        "do",
-        "go",
-        "he",
-        "if",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "no",
-        "of",
-        "oh",
-        "on",
-        "or",
-        "ox",
-        "so",
-        "to",
-        "up",
-        "us",
-        "we",
-        "ye",
-    ]
-)
-# Words that only a chat model's preamble uses ("Here is a haiku about…").
-_BANNED = frozenset({"haiku", "limerick", "sonnet", "quatrain", "syllable", "syllables", "stanza"})
-_VOCABULARY_ZIPF = 3.5
 
 
 @dataclass(frozen=True)
@@ -147,8 +117,8 @@ class FormConstraint:
         line = state.line
         if self._line_complete(slot, line):
             return ["\n"]
-        partial = _partial_word(line)
-        done = _syllables_of(line[: len(line) - len(partial)])
+        partial = partial_word(line)
+        done = syllables_of(line[: len(line) - len(partial)])
         room = slot.rule.target - done
         found = [
             word[len(partial) :]
@@ -158,7 +128,7 @@ class FormConstraint:
         if not partial:
             spacer = "" if not line.strip() or line.endswith((" ", "\u2014")) else " "
             return [spacer + word for word in found]
-        if _common(partial) and pronounce(partial).count < room:
+        if is_writable(partial) and pronounce(partial).count < room:
             # The word written so far is whole already: the next word may follow it.
             left = room - pronounce(partial).count
             found += [" " + word for word in self._fitting_words(slot, left, "")]
@@ -185,20 +155,20 @@ class FormConstraint:
             return _Slot(
                 rule=self._shape.rule(number),
                 partner=partner,
-                used=frozenset({partner, *(_last_word(line) for line in group)}),
+                used=frozenset({partner, *(last_word(line) for line in group)}),
                 opens_rhyme=False,
                 last=True,
             )
         rule = self._shape.rule(index)
         partners = self._shape.rhymes_with(index)
-        partner = _last_word(done[partners[0]]) if partners else ""
+        partner = last_word(done[partners[0]]) if partners else ""
         later = any(
             other.rhyme == rule.rhyme for other in self._shape.lines[index + 1 :] if rule.rhyme
         )
         return _Slot(
             rule=rule,
             partner=partner,
-            used=frozenset(_last_word(done[i]) for i in partners),
+            used=frozenset(last_word(done[i]) for i in partners),
             opens_rhyme=bool(rule.rhyme) and not partners and later,
             last=index == len(self._shape) - 1,
         )
@@ -226,20 +196,20 @@ class FormConstraint:
             return False
         if slot.last and line.rstrip().endswith((",", ";")):
             return False
-        words = _words(line)
-        if not words or not all(_common(word) for word in words):
+        words = words_in(line)
+        if not words or not all(is_writable(word) for word in words):
             return False
-        if _syllables_of_words(words) != slot.rule.target:
+        if syllables_of_words(words) != slot.rule.target:
             return False
         return self._good_ending(slot, words[-1])
 
     def _line_possible(self, slot: _Slot, line: str) -> bool:
         """Whether ``line`` (not yet ended) can still become a line that keeps the slot."""
-        partial = _partial_word(line)
-        finished = _words(line[: len(line) - len(partial)])
-        if not all(_common(word) for word in finished):
+        partial = partial_word(line)
+        finished = words_in(line[: len(line) - len(partial)])
+        if not all(is_writable(word) for word in finished):
             return False
-        done = _syllables_of_words(finished)
+        done = syllables_of_words(finished)
         target = slot.rule.target
         if done > target:
             return False
@@ -259,7 +229,7 @@ class FormConstraint:
         if word in _WEAK_ENDINGS or (slot.last and word in _WEAKER_ENDINGS):
             return False  # "In the heart of the" is no line
         if slot.partner:
-            return word not in slot.used and _rhymes(word, slot.partner)
+            return word not in slot.used and rhymes_with(word, slot.partner)
         if slot.opens_rhyme:
             return len(rhymes_for(word)) >= _MIN_RHYMES
         return True
@@ -281,7 +251,7 @@ class FormConstraint:
         here, and "lee" would be a guess. A rescue takes any word the prefix can become."""
         found: list[str] = []
         lower = partial.lower()
-        for word in _words_starting(lower):
+        for word in words_starting(lower):
             count = pronounce(word).count
             if count > room:
                 continue
@@ -290,14 +260,14 @@ class FormConstraint:
                     continue
                 if steered and 0 < len(lower) < 3 and word != lower:
                     continue
-            elif slot.partner and not _rhyme_fits(slot.partner, room - count):
+            elif slot.partner and not rhyme_fits(slot.partner, room - count):
                 continue  # what is left could not hold a rhyme
             found.append(partial + word[len(lower) :])
             if len(found) >= limit:
                 break
         if slot.partner and len(found) < limit and room <= 4:
             # The rhyme itself may be rarer than the vocabulary: offer it by name.
-            for rhyme in _rhyme_list(slot.partner):
+            for rhyme in rhyme_list(slot.partner):
                 word = rhyme.word
                 if steered and 0 < len(lower) < 3:
                     break
@@ -315,8 +285,8 @@ def warm_up() -> None:
     """Load the dictionary, word frequencies, vocabulary and rhyme index now (~3 s, once),
     so the first constrained poem doesn't stall the batch it joins. Call it off the event
     loop."""
-    _VOCABULARY.words()
-    _rhyme_list("day")
+    warm_vocabulary()
+    rhyme_list("day")
 
 
 def constraint_for(spec: PieceSpec) -> FormConstraint | None:
@@ -326,102 +296,3 @@ def constraint_for(spec: PieceSpec) -> FormConstraint | None:
         return None
     shape = shape_of(spec.poem_form)
     return None if shape is None else FormConstraint(spec, shape)
-
-
-# --- words ------------------------------------------------------------------------------
-
-
-def _words(text: str) -> list[str]:
-    """Words of a constrained line: letters with inner apostrophes and hyphens split apart."""
-    words: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch in _WORD_CHARS:
-            current.append(ch)
-        elif current:
-            words.append("".join(current))
-            current = []
-    if current:
-        words.append("".join(current))
-    return [w.strip("'\u2019") for w in words if w.strip("'\u2019")]
-
-
-def _partial_word(line: str) -> str:
-    """The word still being written at the end of ``line`` ("" after a space or mark)."""
-    end = len(line)
-    start = end
-    while start > 0 and line[start - 1] in _WORD_CHARS:
-        start -= 1
-    return line[start:end]
-
-
-def _last_word(line: str) -> str:
-    words = _words(line)
-    return words[-1].lower() if words else ""
-
-
-def _syllables_of(text: str) -> int:
-    return _syllables_of_words(_words(text))
-
-
-def _syllables_of_words(words: list[str]) -> int:
-    return sum(pronounce(word).count for word in words)
-
-
-@lru_cache(maxsize=65536)
-def _common(word: str) -> bool:
-    lower = word.lower().replace("\u2019", "'")
-    if lower in _BANNED or (len(lower) <= 2 and lower not in _SHORT_WORDS):
-        return False
-    return lower in _DICTIONARY.entries and zipf(lower) >= COMMON_ZIPF
-
-
-@lru_cache(maxsize=65536)
-def _rhymes(word: str, partner: str) -> bool:
-    return bool(set(pronounce(word).rhymes) & set(pronounce(partner).rhymes))
-
-
-@lru_cache(maxsize=4096)
-def _rhyme_list(partner: str) -> tuple[RhymeWord, ...]:
-    return tuple(rhyme for rhyme in rhymes_for(partner) if _common(rhyme.word))
-
-
-@lru_cache(maxsize=65536)
-def _rhyme_fits(partner: str, room: int) -> bool:
-    """Whether ``room`` syllables can still end on a common rhyme for ``partner``: one of at
-    most that many syllables exists (shorter words can fill what it leaves)."""
-    return any(rhyme.syllables <= room for rhyme in _rhyme_list(partner))
-
-
-class _Vocabulary:
-    """Common words in alphabetical order, for finding the words a prefix can become."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._words: list[str] | None = None
-
-    def words(self) -> list[str]:
-        if self._words is None:
-            with self._lock:
-                if self._words is None:
-                    self._words = sorted(
-                        word
-                        for word in _DICTIONARY.entries
-                        if word.isalpha() and zipf(word) >= _VOCABULARY_ZIPF and _common(word)
-                    )
-        return self._words
-
-
-_VOCABULARY = _Vocabulary()
-
-
-@lru_cache(maxsize=16384)
-def _words_starting(prefix: str) -> tuple[str, ...]:
-    """Common words starting with ``prefix``, commonest first."""
-    words = _VOCABULARY.words()
-    start = bisect.bisect_left(words, prefix)
-    end = bisect.bisect_left(words, prefix + "\uffff")
-    found = words[start:end]
-    if prefix and _common(prefix) and prefix not in found:
-        found = [*found, prefix]
-    return tuple(sorted(found, key=lambda word: -zipf(word)))
