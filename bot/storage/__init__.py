@@ -19,6 +19,7 @@ from bot.storage.favorites import FavoriteRepository
 from bot.storage.games import GameRepository, poem_text
 from bot.storage.generations import GenerationRepository
 from bot.storage.guild_settings import UNSET, GuildSettingsRepository
+from bot.storage.ideas import IdeaRecord, IdeaRepository, NewIdea, PoolState
 from bot.storage.migrate import upgrade
 from bot.storage.models import (
     ANTHOLOGY_USER_ID,
@@ -75,12 +76,16 @@ __all__ = [
     "GuildSettings",
     "GuildSettingsRepository",
     "HallOfFameEntry",
+    "IdeaRecord",
+    "IdeaRepository",
     "InvalidName",
     "InvalidText",
     "LimitReached",
     "NameTaken",
     "NewGeneration",
+    "NewIdea",
     "NotFound",
+    "PoolState",
     "PromptRepository",
     "SavedPrompt",
     "SprintBusy",

@@ -11,12 +11,14 @@ from types import TracebackType
 
 import aiosqlite
 
+from bot.storage.daily import DailyRepository
 from bot.storage.errors import StorageError
 from bot.storage.executor import Executor, connect, connect_reader, pragma
 from bot.storage.favorites import FavoriteRepository
 from bot.storage.games import GameRepository
 from bot.storage.generations import GenerationRepository
 from bot.storage.guild_settings import GuildSettingsRepository
+from bot.storage.ideas import IdeaRepository
 from bot.storage.migrate import apply_migrations, discover
 from bot.storage.models import utc_now
 from bot.storage.prompts import PromptRepository
@@ -61,7 +63,9 @@ class Database:
         self._users = UserDataRepository(self._executor, clock)
         self._timers = TimerRepository(self._executor, clock)
         self._games = GameRepository(self._executor, clock, self._generations)
+        self._ideas = IdeaRepository(self._executor, clock)
         self._sprints = SprintRepository(self._executor, clock)
+        self._daily = DailyRepository(self._executor, clock)
 
     @classmethod
     async def open(
@@ -168,9 +172,19 @@ class Database:
         return self._timers
 
     @property
+    def daily(self) -> DailyRepository:
+        """The prompt of the day: schedules, prompts, entries and hearts."""
+        return self._daily
+
+    @property
     def sprints(self) -> SprintRepository:
         """Writing sprints, their members' counts, and each member's totals and bests."""
         return self._sprints
+
+    @property
+    def ideas(self) -> IdeaRepository:
+        """Ideas shown by /idea, and which curated ones each channel has seen."""
+        return self._ideas
 
     @property
     def games(self) -> GameRepository:

@@ -258,6 +258,7 @@ class DeletedCounts:
     others_favorites: int  # other users' stars on the deleted pieces
     redacted_prompts: int = 0  # the user's words erased from other people's pieces
     removed_lines: int = 0  # the user's poem-game lines, now "(removed)"
+    daily_entries: int = 0  # the user's prompt-of-the-day entries
 
     @property
     def total(self) -> int:
@@ -269,4 +270,5 @@ class DeletedCounts:
             + self.others_favorites
             + self.redacted_prompts
             + self.removed_lines
+            + self.daily_entries
         )

@@ -67,6 +67,17 @@ class UserDataRepository:
                 " WHERE game_lines.author_id = ? ORDER BY game_lines.game_id, game_lines.position",
                 (user_id,),
             )
+            idea_rows = await self._db.fetch_all(
+                "SELECT id, channel_id, source, text, created_at FROM ideas"
+                " WHERE user_id = ? ORDER BY id",
+                (user_id,),
+            )
+            entry_rows = await self._db.fetch_all(
+                "SELECT e.id, e.prompt_id, p.text AS prompt, e.text, e.created_at"
+                " FROM daily_entries e JOIN daily_prompts p ON p.id = e.prompt_id"
+                " WHERE e.user_id = ? ORDER BY e.id",
+                (user_id,),
+            )
             sprint_rows = await self._db.fetch_all(
                 "SELECT sprint_id, starting_words, words, joined_at, left_at"
                 " FROM sprint_members WHERE user_id = ? ORDER BY sprint_id",
@@ -104,6 +115,26 @@ class UserDataRepository:
             ],
             "sprints": [dict(row) for row in sprint_rows],
             "sprint_stats": [dict(row) for row in sprint_stat_rows],
+            "ideas": [
+                {
+                    "id": row["id"],
+                    "channel_id": row["channel_id"],
+                    "source": row["source"],
+                    "text": row["text"],
+                    "created_at": from_db_time(row["created_at"]).isoformat(),
+                }
+                for row in idea_rows
+            ],
+            "daily_entries": [
+                {
+                    "id": row["id"],
+                    "prompt_id": row["prompt_id"],
+                    "prompt": row["prompt"],
+                    "text": row["text"],
+                    "created_at": from_db_time(row["created_at"]).isoformat(),
+                }
+                for row in entry_rows
+            ],
         }
 
     async def delete_all(self, user_id: int) -> DeletedCounts:
@@ -145,6 +176,8 @@ class UserDataRepository:
                 (user_id,),
             )
             removed_lines = await self._remove_lines(user_id)
+            # The ideas they asked for: their channel may see those prompts again sooner.
+            await self._db.execute("DELETE FROM ideas WHERE user_id = ?", (user_id,))
             # Sprints: their counts and stats go; a sprint they started stays in the channel's
             # history without naming them or keeping the prompt they wrote (an open one keeps
             # its starter, whom cancelling needs, until it ends).
@@ -160,6 +193,15 @@ class UserDataRepository:
                 " WHERE starter_id = ? AND status IN ('finished', 'cancelled')",
                 (user_id,),
             )
+            # Daily entries go with their hearts; so do the hearts the user gave. A
+            # schedule they set up is the guild's: it stays, no longer naming them.
+            daily_entries = await self._db.execute(
+                "DELETE FROM daily_entries WHERE user_id = ?", (user_id,)
+            )
+            await self._db.execute("DELETE FROM daily_votes WHERE voter_id = ?", (user_id,))
+            await self._db.execute(
+                "UPDATE daily_schedules SET owner_id = 0 WHERE owner_id = ?", (user_id,)
+            )
         return DeletedCounts(
             generations=generations,
             favorites=favorites,
@@ -167,6 +209,7 @@ class UserDataRepository:
             others_favorites=others_favorites,
             redacted_prompts=redacted,
             removed_lines=removed_lines,
+            daily_entries=daily_entries,
         )
 
     async def _remove_lines(self, user_id: int) -> int:

@@ -4,23 +4,31 @@
 -- === Ideas (/idea) ===============================================================
 -- Every idea shown, curated or generated, so its buttons (write it, save it, another) work
 -- after a restart, and so a channel sees no curated idea twice until its pool runs out.
--- pool names the filter an idea was drawn for (genre, theme, source); cycle counts how often
--- that channel has run through the pool.
+-- pool names the filter an idea was drawn for ("genre=horror;theme=*"); cycle counts how
+-- often that channel has run through that pool (a curated idea is "seen" by its channel in
+-- its pool's latest cycle). requested is the source asked for (any|curated|ai), so "Another"
+-- asks the same way. curated_key is the shipped prompt's stable id (NULL for an AI idea);
+-- text, genre, form and poem_form are copied, so an idea reads the same after a release
+-- edits or drops its prompt. user_id is who asked: erasing that user deletes their rows.
 CREATE TABLE ideas (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id     INTEGER,
     channel_id   INTEGER NOT NULL,
     user_id      INTEGER NOT NULL,
     source       TEXT    NOT NULL CHECK (source IN ('curated', 'ai')),
+    requested    TEXT    NOT NULL DEFAULT 'any' CHECK (requested IN ('any', 'curated', 'ai')),
     curated_key  TEXT,
     pool         TEXT    NOT NULL,
-    cycle        INTEGER NOT NULL DEFAULT 0,
+    cycle        INTEGER NOT NULL DEFAULT 0 CHECK (cycle >= 0),
     text         TEXT    NOT NULL,
     genre        TEXT,
-    form         TEXT,
-    created_at   TEXT    NOT NULL
+    form         TEXT    NOT NULL CHECK (form IN ('poem', 'story', 'script')),
+    poem_form    TEXT,
+    created_at   TEXT    NOT NULL,
+    CHECK ((source = 'curated') = (curated_key IS NOT NULL))
 );
 CREATE INDEX ideas_by_channel_pool ON ideas (channel_id, pool, cycle);
+CREATE INDEX ideas_by_channel ON ideas (channel_id, id);
 CREATE INDEX ideas_by_user ON ideas (user_id);
 
 -- === The prompt of the day (/daily) ==============================================
@@ -39,10 +47,12 @@ CREATE TABLE daily_schedules (
     updated_at    TEXT    NOT NULL
 );
 
--- One prompt per guild and local day: the UNIQUE pair is what makes a post happen once.
+-- One prompt per guild and local day (in the zone the schedule had then): the UNIQUE key is
+-- what makes a post happen once.
 CREATE TABLE daily_prompts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id    INTEGER NOT NULL,
+    timezone    TEXT    NOT NULL,
     local_date  TEXT    NOT NULL,
     text        TEXT    NOT NULL,
     source      TEXT    NOT NULL,
@@ -51,8 +61,9 @@ CREATE TABLE daily_prompts (
     message_id  INTEGER,
     revealed    INTEGER NOT NULL DEFAULT 0 CHECK (revealed IN (0, 1)),
     created_at  TEXT    NOT NULL,
-    UNIQUE (guild_id, local_date)
+    UNIQUE (guild_id, timezone, local_date)
 );
+CREATE INDEX daily_prompts_by_guild ON daily_prompts (guild_id, local_date);
 
 -- An entry answers one prompt; one entry per member and prompt. A deleted entry, and an
 -- erased member's entries and votes, leave the counts (their votes go with them).

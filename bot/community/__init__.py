@@ -1,0 +1,1 @@
+"""Community writing: ideas on demand, the prompt of the day, and its entries and votes."""

@@ -1,0 +1,76 @@
+"""Stored ideas: what a channel has seen per pool and cycle, lookups, export and erasure."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.storage import Database, NewIdea, NotFound
+
+
+def idea(**overrides) -> NewIdea:
+    fields = {
+        "channel_id": 901,
+        "user_id": 111,
+        "guild_id": 900,
+        "source": "curated",
+        "curated_key": "fable-01",
+        "pool": "genre=*;theme=*",
+        "text": "A tortoise races again.",
+        "form": "story",
+        "genre": "fable",
+    }
+    return NewIdea(**{**fields, **overrides})
+
+
+async def test_an_idea_is_stored_and_read_back(db: Database) -> None:
+    stored = await db.ideas.add(idea(requested="curated", cycle=2))
+    again = await db.ideas.get(stored.id)
+    assert again == stored
+    assert (stored.source, stored.requested, stored.cycle, stored.form) == (
+        "curated",
+        "curated",
+        2,
+        "story",
+    )
+    assert await db.ideas.get(stored.id + 1) is None
+    with pytest.raises(NotFound, match="no longer stored"):
+        await db.ideas.require(stored.id + 1)
+
+
+async def test_pool_state_is_the_latest_cycle_of_that_pool_in_that_channel(db: Database) -> None:
+    assert (await db.ideas.pool_state(901, "genre=*;theme=*")).cycle == 0
+    await db.ideas.add(idea(curated_key="fable-01"))
+    await db.ideas.add(idea(curated_key="fable-02"))
+    await db.ideas.add(idea(curated_key="fable-03", cycle=1))
+    await db.ideas.add(idea(curated_key="fable-04", pool="genre=fable;theme=*"))
+    await db.ideas.add(idea(curated_key="fable-05", channel_id=902))
+    await db.ideas.add(idea(source="ai", curated_key=None, text="An AI idea.", cycle=1))
+    state = await db.ideas.pool_state(901, "genre=*;theme=*")
+    assert state.cycle == 1 and state.seen == {"fable-03"}
+    other = await db.ideas.pool_state(901, "genre=fable;theme=*")
+    assert other.cycle == 0 and other.seen == {"fable-04"}
+    assert await db.ideas.recent_keys(901, 3) == ["fable-04", "fable-03", "fable-02"]
+
+
+async def test_the_schema_refuses_inconsistent_ideas(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.ideas.add(idea(source="ai"))  # an AI idea has no curated key
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.ideas.add(idea(curated_key=None))
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.ideas.add(idea(form="essay"))
+
+
+async def test_a_users_ideas_are_exported_and_erased_with_their_data(db: Database) -> None:
+    mine = await db.ideas.add(idea())
+    theirs = await db.ideas.add(idea(user_id=222, curated_key="fable-09"))
+    exported = await db.users.export(111)
+    assert [entry["id"] for entry in exported["ideas"]] == [mine.id]
+    assert exported["ideas"][0]["text"] == "A tortoise races again."
+    assert [i.id for i in await db.ideas.of_user(111)] == [mine.id]
+    await db.users.delete_all(111)
+    assert await db.ideas.get(mine.id) is None
+    assert await db.ideas.get(theirs.id) == theirs
+    assert (await db.users.export(111))["ideas"] == []
