@@ -151,7 +151,9 @@ class FormConstraint:
             number = spec.line_number
             partner = rhyme_partner(spec).lower()
             before = poem_lines(spec.text)
-            group = [before[i] for i in self._shape.rhymes_with(number) if i < len(before)]
+            # A game may show only the recent lines; line numbers index the whole poem.
+            whole = len(before) >= number
+            group = [before[i] for i in self._shape.rhymes_with(number) if whole]
             return _Slot(
                 rule=self._shape.rule(number),
                 partner=partner,

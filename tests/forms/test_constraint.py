@@ -184,3 +184,17 @@ def test_random_choices_within_the_rules_always_make_the_form(spec: PieceSpec, s
     text = simulate(spec, seed)
     report = check(spec.poem_form, text)
     assert report.passes, (text, report.problems)
+
+
+def test_a_game_line_with_only_the_recent_lines_rhymes_with_the_named_word() -> None:
+    # Line 10 (0-based 9) of a limerick game closes its stanza; the game shows two lines.
+    spec = PieceSpec(
+        Form.LINE,
+        "He woke with a fright\nIn the middle of night",
+        poem_form=PoemForm.LIMERICK,
+        line_number=9,
+        rhyme_with="Peru",
+    )
+    rule = constraint_for(spec)
+    assert rule is not None
+    assert rule.allowed("And found that his dream had come", [" true", " night"]) == [True, False]
