@@ -21,6 +21,7 @@ from bot.games.rules import GameOver, NotInGame, NotYourTurn
 from bot.games.service import GameService, StoredGame
 from cogs.errors import report_error
 from cogs.game_render import previous_line_text
+from cogs.modals import submitted_value
 from cogs.private import acknowledge, answer
 
 if TYPE_CHECKING:
@@ -332,22 +333,6 @@ async def on_line_submitted(interaction: discord.Interaction, bot: InkwellBot) -
     except Exception as error:
         await report_error(interaction, error)
     return True
-
-
-def submitted_value(data: dict[str, Any], custom_id: str) -> str:
-    """The value of the text input ``custom_id`` in a modal submission (in action rows or
-    labels)."""
-    stack: list[Any] = list(data.get("components", []))
-    while stack:
-        component = stack.pop()
-        if not isinstance(component, dict):
-            continue
-        if component.get("custom_id") == custom_id and "value" in component:
-            return str(component["value"])
-        stack.extend(component.get("components", []))
-        if "component" in component:
-            stack.append(component["component"])
-    return ""
 
 
 async def _playable(interaction: discord.Interaction, game_id: int) -> StoredGame:

@@ -34,7 +34,9 @@ class ShiftedClock:
 
 
 @contextlib.asynccontextmanager
-async def game_bot(stack: Stack, clock: ShiftedClock) -> AsyncIterator[InkwellBot]:
+async def game_bot(
+    stack: Stack, clock: ShiftedClock, *, error_loggers: tuple[str, ...] = ERROR_LOGGERS
+) -> AsyncIterator[InkwellBot]:
     """The bot with a fast-ticking clock on ``clock``; synced, so the fake knows the commands."""
     settings = stack_settings("tiny-model")  # the bot reads only its Discord settings
     dispatcher = Dispatcher(stack.database, clock, tick_seconds=0.05)
@@ -46,7 +48,7 @@ async def game_bot(stack: Stack, clock: ShiftedClock) -> AsyncIterator[InkwellBo
         guild_ready_timeout=0.05,
     )
     try:
-        async with run_client(bot, stack.server, error_loggers=ERROR_LOGGERS) as running:
+        async with run_client(bot, stack.server, error_loggers=error_loggers) as running:
             await running.tree.sync()
             yield running
             # As the launcher does: no new timers, then the client goes.
