@@ -197,6 +197,12 @@ async def test_round_robin_with_the_ai_from_lobby_to_anthology(stack, clock):
         shown = await server.slash("anthology show", {"id": poem_id}, user="alice")
         await server.wait_for(lambda: shown.callback() is not None, 10)
         assert "the lamps go out" in shown.callback().json["data"]["embeds"][0]["description"]
+        exported = await server.slash("anthology export", user="bob")
+        await server.wait_for(lambda: bool(exported.followups()), 10)
+        (upload,) = exported.followups()[-1].files
+        assert upload.filename.endswith(".md")
+        markdown = upload.data.decode()
+        assert "the tide returns" in markdown and "Inkwell (AI)" in markdown
         assert_nothing_pinged(server, channel)
 
     # Bob erases his data: his line reads "(removed)" in the anthology; the poem stays.
