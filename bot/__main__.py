@@ -134,6 +134,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.app import Console
     from bot.console.games import console_games
     from bot.console.progress import TerminalProgress
+    from bot.console.sprints import console_sprints
     from bot.generation.service import GenerationService
     from bot.storage import Database
     from bot.writing.fairness import FairnessGate
@@ -151,7 +152,12 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
             progress.close()
         # One person at a terminal: no cooldown between pieces.
         flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
-        console = Console(flow, database, games=console_games(flow, database))
+        console = Console(
+            flow,
+            database,
+            games=console_games(flow, database),
+            sprints=console_sprints(flow, database, max_wpm=settings.sprints.max_wpm),
+        )
         if args.once:
             return 0 if await console.run_lines(args.once) else 1
         if not sys.stdin.isatty():

@@ -107,6 +107,15 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class SprintSettings:
+    """Writing sprints."""
+
+    max_wpm: int = _rule(
+        150, low=10, high=1000, doc="counts faster than this many words a minute are refused"
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Inkwell can be configured with."""
 
@@ -115,6 +124,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    sprints: SprintSettings = field(default_factory=SprintSettings)
 
 
 def discord_token() -> str | None:

@@ -18,8 +18,9 @@ from typing import TextIO
 
 from bot.console.craft import CRAFT_HELP, ConsoleCraft
 from bot.console.destination import ConsoleOutput
-from bot.console.games import GAME_HELP, ConsoleGames
+from bot.console.games import CONSOLE_NAME, GAME_HELP, ConsoleGames, seat_id
 from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
+from bot.console.sprints import SPRINT_HELP, ConsoleSprints
 from bot.errors import InkwellError, InvalidRequest
 from bot.forms.spec import shorten
 from bot.library.exports import export_stem, favorites_json, favorites_markdown, parameters_text
@@ -67,6 +68,7 @@ class Console:
         out: TextIO = sys.stdout,
         requester: Requester | None = None,
         games: ConsoleGames | None = None,
+        sprints: ConsoleSprints | None = None,
     ) -> None:
         self._flow = flow
         self._database = database
@@ -75,6 +77,7 @@ class Console:
         self._requester = requester or Requester.user(CONSOLE_USER_ID, "console")
         self.last_piece: GenerationRecord | None = None
         self._games = games
+        self._sprints = sprints
         self._craft = ConsoleCraft(flow.writing, out)
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
@@ -93,12 +96,12 @@ class Console:
             name, _, rest = line.strip().removeprefix("/").partition(" ")
             name = name.lower()
             as_name: str | None = None
-            if name == "as" and self._games is not None:
+            if name == "as" and (self._games is not None or self._sprints is not None):
                 # "/as alice /poemgame join": a named seat at the shared terminal.
                 as_name, _, command = rest.strip().partition(" ")
                 name, _, rest = command.strip().removeprefix("/").partition(" ")
                 name = name.lower()
-                if name != "poemgame" or not as_name:
+                if name not in ("poemgame", "sprint") or not as_name:
                     raise InvalidRequest("Use /as NAME /poemgame …, e.g. /as alice /poemgame join")
             if name == "help":
                 self._print_help()
@@ -113,6 +116,9 @@ class Console:
                     await self._games.poemgame(rest, as_name)
                 else:
                     await self._games.anthology(rest)
+            elif name == "sprint" and self._sprints is not None:
+                seat = CONSOLE_USER_ID if as_name is None else seat_id(as_name)
+                await self._sprints.sprint(rest, seat, as_name or CONSOLE_NAME)
             elif name == "check":
                 await self._craft.check(rest)
             elif name == "score":
@@ -149,15 +155,21 @@ class Console:
             f"Inkwell is ready with {self._writing.model.name}. Type /help for the "
             "commands, Ctrl-D to leave."
         )
-        while True:
-            try:
-                line = await read_line(PROMPT)
-            except EOFError:
-                self._say("")
-                return
-            if line.strip().lower().removeprefix("/") in EXIT_WORDS:
-                return
-            await self.execute(line)
+        if self._sprints is not None:
+            self._sprints.run_clock()  # a sprint's end comes while you type
+        try:
+            while True:
+                try:
+                    line = await read_line(PROMPT)
+                except EOFError:
+                    self._say("")
+                    return
+                if line.strip().lower().removeprefix("/") in EXIT_WORDS:
+                    return
+                await self.execute(line)
+        finally:
+            if self._sprints is not None:
+                await self._sprints.close()
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -338,6 +350,8 @@ class Console:
         for line in LIBRARY_HELP:
             self._say("  " + line)
         for line in GAME_HELP if self._games is not None else ():
+            self._say("  " + line)
+        for line in SPRINT_HELP if self._sprints is not None else ():
             self._say("  " + line)
         for line in CRAFT_HELP:
             self._say("  " + line)

@@ -89,3 +89,29 @@ async def test_erasure_takes_the_members_counts_and_stats_and_their_prompt(db):
     assert await db.sprints.stats(100, 1) is None
     kept = await db.sprints.get(sprint.id)
     assert kept.prompt is None and kept.starter_id == 0
+
+
+def row_for_text():
+    """A sprint row for rendering tests."""
+    from datetime import UTC, datetime
+
+    from bot.storage import SprintRow
+
+    return SprintRow(
+        1,
+        1,
+        7,
+        100,
+        None,
+        False,
+        "finished",
+        30,
+        0.0,
+        1800.0,
+        1800.0,
+        1920.0,
+        None,
+        None,
+        datetime.now(UTC),
+        None,
+    )

@@ -1,0 +1,1 @@
+"""Writing sprints: timed writing together in a channel, with counts, results and bests."""
