@@ -218,7 +218,7 @@ async def test_hall_of_fame_ranks_by_stars_without_pinging(stack):
     async with bot_client(stack) as bot:
         await synced(bot)
         handle = await server.slash("halloffame", {}, user="bob")
-        await handle.wait_callback()
+        await handle.wait_private_answer()  # it defers, then answers: wait for the answer
     data = reply(handle)
     # Only its viewer sees it: what it lists depends on which channels they can see.
     assert data["flags"] & EPHEMERAL
@@ -271,8 +271,10 @@ async def test_pieces_from_a_private_channel_or_its_thread_stay_with_those_who_s
         bob_fame = await server.slash("halloffame", {}, user="bob")
         alice_fame = await server.slash("halloffame", {}, user="alice")
         alice_remix = await server.slash("remix", {"id": ids[1]}, user="alice", channel=staff)
-        for handle in (*bob_remixes, bob_fame, alice_fame):
+        for handle in bob_remixes:
             await handle.wait_callback()
+        for handle in (bob_fame, alice_fame):  # they defer, then answer
+            await handle.wait_private_answer()
         await finished(alice_remix, server)
     for handle in bob_remixes:  # the same answer as for a piece that never existed
         assert reply(handle)["flags"] & EPHEMERAL
