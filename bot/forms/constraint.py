@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.forms.degeneracy import HANGING_WORDS
-from bot.forms.lexicon import rhymes_for
 from bot.forms.line_templates import poem_lines, rhyme_partner
 from bot.forms.line_words import (
     is_writable,
@@ -224,7 +223,8 @@ class FormConstraint:
         room = target - done
         if partial:
             return bool(self._fitting_words(slot, room, partial, limit=1, steered=True))
-        return room >= 1
+        # A word just finished: what is left must still hold a rhyme.
+        return room >= 1 and (not slot.partner or rhyme_fits(slot.partner, room))
 
     def _good_ending(self, slot: _Slot, word: str) -> bool:
         word = word.lower()
@@ -233,7 +233,7 @@ class FormConstraint:
         if slot.partner:
             return word not in slot.used and rhymes_with(word, slot.partner)
         if slot.opens_rhyme:
-            return len(rhymes_for(word)) >= _MIN_RHYMES
+            return len(rhyme_list(word)) >= _MIN_RHYMES
         return True
 
     def _fitting_words(

@@ -109,14 +109,23 @@ def is_writable(word: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def rhymes_with(word: str, partner: str) -> bool:
-    """Whether ``word`` rhymes with ``partner`` in any stressed reading."""
-    return bool(set(pronounce(word).rhymes) & set(pronounce(partner).rhymes))
+    """Whether ``word`` rhymes with ``partner`` in some stressed reading, stress marks and
+    all: the decoder writes rhymes that any CMUdict-based count accepts ("astronaut" and
+    "not" differ in stress, so they don't)."""
+    said, other = pronounce(word), pronounce(partner)
+    if not other.strict_rhymes:  # a partner the dictionary lacks: rhyme with its guess
+        return bool(set(said.rhymes) & set(other.rhymes))
+    return bool(set(said.strict_rhymes) & set(other.strict_rhymes))
 
 
 @lru_cache(maxsize=4096)
 def rhyme_list(partner: str) -> tuple[RhymeWord, ...]:
     """The writable common rhymes for ``partner``, commonest first."""
-    return tuple(rhyme for rhyme in rhymes_for(partner) if is_writable(rhyme.word))
+    return tuple(
+        rhyme
+        for rhyme in rhymes_for(partner)
+        if is_writable(rhyme.word) and rhymes_with(rhyme.word, partner)
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -58,6 +58,9 @@ class Pronunciation:
     syllables: tuple[int, ...]
     rhymes: tuple[str, ...]
     known: bool
+    # The rhymes with their stress marks ("AA2 T" is not "AA1 T"): what a strict ear (and
+    # CMUdict-based counters) call a rhyme. Empty for guessed words.
+    strict_rhymes: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -159,6 +162,7 @@ def pronounce(word: str) -> Pronunciation:
             syllables=tuple(dict.fromkeys(syllables_of_phones(p) for p in phones)),
             rhymes=tuple(dict.fromkeys(rhyme_of_phones(p) for p in stressed)),
             known=True,
+            strict_rhymes=tuple(dict.fromkeys(rhyme_of_phones(p, strict=True) for p in stressed)),
         )
     spelled = spell_number(word)
     if spelled is not None:
@@ -178,9 +182,9 @@ def syllables_of_phones(phones: str) -> int:
     return sum(phone[-1].isdigit() for phone in phones.split())
 
 
-def rhyme_of_phones(phones: str) -> str:
+def rhyme_of_phones(phones: str, *, strict: bool = False) -> str:
     """The rhyming part of a pronunciation: from its last stressed vowel to the end, with
-    stress marks dropped ("M UW1 N" → "UW N")."""
+    stress marks dropped ("M UW1 N" → "UW N") unless ``strict``."""
     parts = phones.split()
     start = None
     for index, phone in enumerate(parts):
@@ -189,6 +193,8 @@ def rhyme_of_phones(phones: str) -> str:
     if start is None:  # no stressed vowel ("a", "the"): from the last vowel
         vowels = [index for index, phone in enumerate(parts) if phone[-1].isdigit()]
         start = vowels[-1] if vowels else 0
+    if strict:
+        return " ".join(parts[start:])
     return " ".join(phone.rstrip("012") for phone in parts[start:])
 
 

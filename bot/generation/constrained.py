@@ -18,6 +18,9 @@ from bot.generation.torch_setup import torch
 from bot.generation.types import DecodingConstraint
 
 CANDIDATES = 64
+# When neither the likeliest tokens nor the rescue fit (rare), this many are tried before
+# giving up on the line.
+WIDE_CANDIDATES = 2048
 
 
 class TokenTexts:
@@ -69,6 +72,13 @@ def constrained_token(
     rescued = _rescue(scores, constraint, text, tokens, eos_ids)
     if rescued is not None:
         return rescued
+    wide = torch.topk(scores, min(WIDE_CANDIDATES, scores.shape[-1])).indices
+    wide_ids = [int(i) for i in wide]
+    for token, allowed in zip(
+        wide_ids, _allowed(constraint, text, wide_ids, tokens, eos_ids), strict=True
+    ):
+        if allowed:
+            return token
     if constraint.may_end(text) and eos_ids:
         return min(eos_ids)
     # A dead end (rare): end the line as it stands, and let the checker say how it fits.
