@@ -28,6 +28,7 @@ EXTENSIONS = (
     "cogs.games",
     "cogs.anthology",
     "cogs.craft",
+    "cogs.ideas",
     "cogs.sprints",
 )
 

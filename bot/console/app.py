@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.community.ideas_service import IdeaService
 from bot.console.craft import CRAFT_HELP, ConsoleCraft
 from bot.console.destination import ConsoleOutput
 from bot.console.games import CONSOLE_NAME, GAME_HELP, ConsoleGames, seat_id
+from bot.console.ideas import IDEA_HELP, ConsoleIdeas
 from bot.console.parsing import number_option, parse_line, parse_options, read_line, yes_option
 from bot.console.sprints import SPRINT_HELP, ConsoleSprints
 from bot.errors import InkwellError, InvalidRequest
@@ -79,6 +81,9 @@ class Console:
         self._games = games
         self._sprints = sprints
         self._craft = ConsoleCraft(flow.writing, out)
+        self._ideas = ConsoleIdeas(
+            IdeaService(database, flow), database, self._write, self._requester, out
+        )
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
             "favorites": self._favorites,
@@ -119,6 +124,8 @@ class Console:
             elif name == "sprint" and self._sprints is not None:
                 seat = CONSOLE_USER_ID if as_name is None else seat_id(as_name)
                 await self._sprints.sprint(rest, seat, as_name or CONSOLE_NAME)
+            elif name == "idea":
+                await self._ideas.idea(rest)
             elif name == "check":
                 await self._craft.check(rest)
             elif name == "score":
@@ -352,6 +359,8 @@ class Console:
         for line in GAME_HELP if self._games is not None else ():
             self._say("  " + line)
         for line in SPRINT_HELP if self._sprints is not None else ():
+            self._say("  " + line)
+        for line in IDEA_HELP:
             self._say("  " + line)
         for line in CRAFT_HELP:
             self._say("  " + line)
