@@ -10,10 +10,11 @@ from typing import TypeVar
 
 import discord
 
-from bot.sprints.notices import Notice, Results, Style, notice_text
+from bot.sprints.notices import Announced, Notice, Results, Started, Style, notice_text
 from bot.storage import SprintRow
 from bot.writing.destination import DestinationGone
 from cogs.render import piece_body
+from cogs.sprint_buttons import join_view
 
 NO_PINGS = discord.AllowedMentions.none()
 T = TypeVar("T")
@@ -39,11 +40,14 @@ class DiscordBoard:
         # The results carry a nonce Discord enforces: should a retry after a crash ever post
         # them again within minutes, Discord answers with the first message instead.
         nonce = f"sprint{sprint.id}results"[:25] if isinstance(notice, Results) else None
+        # Joining is a click away while it runs.
+        view = join_view(sprint.id) if isinstance(notice, Announced | Started) else None
         message = await _call(
             channel.send(
                 notice_text(sprint, notice, DISCORD_STYLE),
                 allowed_mentions=NO_PINGS,
-                **({"nonce": nonce} if nonce is not None else {}),
+                nonce=nonce,
+                view=view,
             )
         )
         return message.id

@@ -19,6 +19,7 @@ from bot.sprints.service import SprintService
 from cogs.private import acknowledge, answer
 from cogs.render import piece_body
 from cogs.sprint_board import DISCORD_STYLE, DiscordBoard, discord_when
+from cogs.sprint_buttons import COG_NAME, JoinButton
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -31,7 +32,7 @@ Prompt = app_commands.Range[str, 1, 200]
 
 
 @app_commands.guild_only()
-class SprintCog(commands.GroupCog, name="Writing sprints", group_name="sprint"):
+class SprintCog(commands.GroupCog, name=COG_NAME, group_name="sprint"):
     """Write against the clock together, then compare counts."""
 
     def __init__(self, bot: InkwellBot, service: SprintService) -> None:
@@ -40,12 +41,15 @@ class SprintCog(commands.GroupCog, name="Writing sprints", group_name="sprint"):
         super().__init__()
 
     async def cog_load(self) -> None:
-        """Register the sprints' timers (due ones fire once the clock starts)."""
+        """Register the Join button and the sprints' timers (due ones fire once the clock
+        starts)."""
+        self._bot.add_dynamic_items(JoinButton)
         self.service.attach()
         await self.service.start_sweep()
 
     async def cog_unload(self) -> None:
         """Stop firing them; they wait in the table."""
+        self._bot.remove_dynamic_items(JoinButton)
         self.service.detach()
 
     @app_commands.command(name="start", description="Start a writing sprint in this channel.")

@@ -46,6 +46,10 @@ class NoSprintHere(SprintError):
     """The channel has no sprint on."""
 
 
+class AlreadyIn(SprintError):
+    """Joining a sprint you are in, without new starting words."""
+
+
 class SprintService:
     """Starts sprints, takes joins and counts, and posts the results once. Its timers fire
     once ``attach`` has registered them with the dispatcher."""
@@ -163,11 +167,17 @@ class SprintService:
         """Join the channel's sprint (or set your starting words again); returns the sprint,
         the member and whether they are new."""
         sprint = await self.in_channel(channel_id)
+        return await self.join_sprint(sprint.id, user_id, name, starting_words)
+
+    async def join_sprint(
+        self, sprint_id: int, user_id: int, name: str, starting_words: int | None = None
+    ) -> tuple[SprintRow, SprintMember, bool]:
+        """Join a sprint by its id (its Join button names it)."""
         if starting_words is not None and not 0 <= starting_words <= rules.MAX_WORDS:
             raise SprintError(f"Starting words go from 0 to {rules.MAX_WORDS:,}.")
         async with self._db.transaction():
-            # Read again inside the write: the sprint may have ended since.
-            sprint = await self._get(sprint.id)
+            # Read inside the write: the sprint may have ended since it was shown.
+            sprint = await self._get(sprint_id)
             if sprint.status not in (Status.WAITING, Status.RUNNING):
                 raise SprintError("This sprint is over: it's time for counts. Join the next one!")
             existing = await self._db.sprints.member(sprint.id, user_id)
@@ -177,7 +187,7 @@ class SprintService:
                     "count you had with /sprint wc."
                 )
             if existing is not None and starting_words is None:
-                raise SprintError(
+                raise AlreadyIn(
                     "You're already in this sprint. To set your starting words, use "
                     "/sprint join starting_words:…"
                 )
@@ -251,8 +261,6 @@ class SprintService:
             wanted = [(END_TIMER, sprint.ends_at)]
         elif sprint.status == Status.COUNTING:
             wanted = [(RESULTS_TIMER, sprint.count_until or self._now())]
-        elif sprint.status == Status.FINISHED and sprint.results_message_id is None:
-            wanted = [(RESULTS_TIMER, self._now())]  # finished, but the post never went out
         key = str(sprint.id)
         set_now = 0
         for kind, due in wanted:

@@ -45,8 +45,13 @@ async def test_a_sprint_with_two_members_from_start_to_results(stack, clock):
         again = await server.slash("sprint start", {"minutes": 5}, user="bob")
         assert "already on" in await said(again, server)
 
+        join_id = next(c for c in announced.custom_ids() if c.startswith("inkwell:sprint:join:"))
+        clicked = await server.click(announced, join_id, user="bob")
+        assert "You're in" in await said(clicked, server)
+        twice = await server.click(announced, join_id, user="bob")
+        assert "already in" in await said(twice, server)
         joined = await server.slash("sprint join", {"starting_words": 100}, user="bob")
-        assert "from 100 words" in await said(joined, server)
+        assert "Starting words set to 100" in await said(joined, server)
         too_fast = await server.slash("sprint wc", {"words": 5000}, user="bob")
         assert "words a minute" in await said(too_fast, server)
         assert "50 words" in await said(
@@ -82,12 +87,16 @@ async def test_the_end_passes_while_the_bot_is_down_and_results_come_once(stack,
     channel = server.channel
     async with game_bot(stack, clock):
         await said(await server.slash("sprint start", {"minutes": 5}, user="alice"), server)
-        await wait_for_post(server, channel, "started a 5-minute sprint")
+        announced = await wait_for_post(server, channel, "started a 5-minute sprint")
         await said(await server.slash("sprint wc", {"words": 100}, user="alice"), server)
 
     clock.offset += 3600  # down for an hour: the end passed long ago
     async with game_bot(stack, clock):
         await wait_for_post(server, channel, "Pens down")
+        # The Join button from before the restart still answers: too late to join now.
+        join_id = next(c for c in announced.custom_ids() if c.startswith("inkwell:sprint:join:"))
+        late = await server.click(announced, join_id, user="bob")
+        assert "This sprint is over" in await said(late, server)
         counted = await server.slash("sprint wc", {"words": 300}, user="alice")
         assert "300 words" in await said(counted, server)
         clock.offset += 121
@@ -120,3 +129,30 @@ async def test_cancel_by_the_starter_or_a_moderator_and_an_ai_prompt(stack, cloc
         fresh = await server.slash("sprint start", {"minutes": 1}, user="bob")
         assert "is set" in await said(fresh, server)
     assert not posts_with(server, channel, "has begun")
+
+
+async def test_everyone_leaving_ends_it_at_once_and_a_stuck_sprint_can_be_cancelled(stack, clock):
+    server = stack.server
+    channel = server.channel
+    async with game_bot(stack, clock):
+        await said(await server.slash("sprint start", {"minutes": 30}, user="alice"), server)
+        await said(await server.slash("sprint join", user="bob"), server)
+        clock.offset += 300
+        await said(await server.slash("sprint wc", {"words": 200}, user="alice"), server)
+        await said(await server.slash("sprint leave", user="alice"), server)
+        await said(await server.slash("sprint leave", user="bob"), server)
+        results = await wait_for_post(server, channel, "results**")
+        assert "ended early" in results.content and "200 words in 5.0 min" in results.content
+        assert not posts_with(server, channel, "Pens down")
+
+        # A sprint whose timers were lost (say, to a crash) still cancels at once.
+        await said(await server.slash("sprint start", {"minutes": 5}, user="bob"), server)
+        sprint = await stack.database.sprints.open_in_channel(channel.id)
+        for kind in ("sprint.end", "sprint.sweep"):
+            await stack.database.timers.cancel(
+                kind, str(sprint.id) if kind == "sprint.end" else "all"
+            )
+        cancelled = await server.slash("sprint cancel", user="bob")
+        assert "cancelled" in await said(cancelled, server)
+        await wait_for_post(server, channel, "was cancelled by Bob")
+    assert len(posts_with(server, channel, "results**")) == 1
