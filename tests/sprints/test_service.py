@@ -254,22 +254,11 @@ async def test_several_channels_at_once_and_a_configurable_limit(database):
     assert len(board.of(Results)) == 2
 
 
-def test_an_ai_prompt_is_kept_only_as_one_or_two_whole_sentences():
-    from bot.sprints.prompt import clean_prompt
-
-    assert clean_prompt("  A key opens\nthe wrong door. Then it sings! And more") == (
-        "A key opens the wrong door. Then it sings!"
-    )
-    assert clean_prompt("no sentence end at all") is None
-    assert clean_prompt("Hi.") is None
-    assert clean_prompt("x" * 300 + ".") is None
-
-
-async def test_prompt_ai_without_a_writer_falls_back_to_a_built_in_prompt(database):
-    from bot.sprints.prompt import FALLBACK_PROMPTS
+async def test_prompt_ai_without_a_writer_falls_back_to_a_curated_prompt(database):
+    from bot.community.ideas_catalogue import curated_prompts
 
     clock, board = FakeClock(1_000.0), Board()
     service, _ = make(database, clock, board)
     sprint = await start(service, prompt="ai")
-    assert (await database.sprints.get(sprint.id)).prompt in FALLBACK_PROMPTS
+    assert (await database.sprints.get(sprint.id)).prompt in {p.text for p in curated_prompts()}
     assert not (await database.sprints.get(sprint.id)).prompt_by_starter
