@@ -30,6 +30,7 @@ EXTENSIONS = (
     "cogs.craft",
     "cogs.ideas",
     "cogs.sprints",
+    "cogs.daily",
 )
 
 
