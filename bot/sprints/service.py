@@ -148,7 +148,11 @@ class SprintService:
             await self._plan(sprint)
         if wants_ai:
             text = await ai_prompt(self._flow, sprint, parent_channel_id, self._random)
-            await self._db.sprints.set_prompt(sprint.id, text, by_starter=False)
+            async with self._db.transaction():
+                await self._db.sprints.set_prompt(sprint.id, text, by_starter=False)
+                if not delay:
+                    # Writing starts when the prompt is shown, not while it was being written.
+                    await self._restart_clock(sprint.id, minutes)
         sprint = await self._get(sprint.id)
         try:
             message_id = await self._board.post(sprint, Announced(user_name))
@@ -279,6 +283,14 @@ class SprintService:
         if missing:
             log.warning("Gave %d sprint timer(s) back to open sprints", missing)
         return missing
+
+    async def _restart_clock(self, sprint_id: int, minutes: int) -> None:
+        """Start a running sprint's time again from now (inside the caller's transaction)."""
+        plan = rules.plan(self._now(), minutes, 0)
+        if await self._db.sprints.set_times(sprint_id, plan.starts_at, plan.ends_at):
+            await self._dispatcher.schedule(
+                END_TIMER, str(sprint_id), plan.ends_at, {"sprint_id": sprint_id}
+            )
 
     async def _end(self, sprint_id: int, *, early: bool) -> None:
         """Writing stops: open the count window (none when everyone left: results now)."""

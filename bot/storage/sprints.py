@@ -262,6 +262,18 @@ class SprintRepository:
                 (prompt, int(by_starter and prompt is not None), sprint_id),
             )
 
+    async def set_times(self, sprint_id: int, starts_at: float, ends_at: float) -> bool:
+        """Move a sprint that hasn't ended to new start and end times; False if it ended."""
+        if not ends_at > starts_at:
+            raise ValueError(f"a sprint ends after it starts, got {starts_at} .. {ends_at}")
+        async with self._db.transaction():
+            changed = await self._db.execute(
+                "UPDATE sprints SET starts_at = ?, ends_at = ?"
+                " WHERE id = ? AND status IN ('waiting', 'running')",
+                (starts_at, ends_at, sprint_id),
+            )
+        return changed > 0
+
     async def set_message(self, sprint_id: int, message_id: int | None) -> None:
         """Remember the announcement message."""
         async with self._db.transaction():

@@ -262,3 +262,19 @@ async def test_prompt_ai_without_a_writer_falls_back_to_a_curated_prompt(databas
     sprint = await start(service, prompt="ai")
     assert (await database.sprints.get(sprint.id)).prompt in {p.text for p in curated_prompts()}
     assert not (await database.sprints.get(sprint.id)).prompt_by_starter
+
+
+async def test_a_sprint_starting_now_runs_from_when_its_ai_prompt_is_shown(database, monkeypatch):
+    clock, board = FakeClock(1_000.0), Board()
+    service, _ = make(database, clock, board)
+
+    async def slow_prompt(flow, sprint, parent_channel_id, choose):
+        clock.current += 15  # the AI took its time
+        return "A lighthouse keeper finds a message in a bottle."
+
+    monkeypatch.setattr("bot.sprints.service.ai_prompt", slow_prompt)
+    sprint = await start(service, minutes=10, prompt="ai")
+    stored = await database.sprints.get(sprint.id)
+    assert (stored.starts_at, stored.ends_at) == (1_015.0, 1_015.0 + 600)
+    assert (await database.timers.get(END_TIMER, str(sprint.id))).due_at == 1_015.0 + 600
+    assert stored.prompt.startswith("A lighthouse") and board.posted[0][0] == sprint.id
