@@ -26,13 +26,13 @@ async def console(tmp_path):
     sprints = console_sprints(None, database, out, clock=clock)
     shell = Console(_NoFlow(), database, out=out, sprints=sprints)  # type: ignore[arg-type]
     try:
-        yield shell, out, clock, database
+        yield shell, out, clock, database, sprints
     finally:
         await database.close()
 
 
 async def test_a_one_minute_sprint_with_a_second_writer(console):
-    shell, out, clock, database = console
+    shell, out, clock, database, _ = console
     for line in [
         "/sprint start minutes:1 prompt:the sea at night",
         "/as alice /sprint join starting_words:1000",
@@ -62,10 +62,28 @@ async def test_a_one_minute_sprint_with_a_second_writer(console):
 
 
 async def test_unknown_actions_and_bad_numbers_are_explained(console):
-    shell, out, _, _ = console
+    shell, out, *_ = console
     assert not await shell.execute("/sprint dance")
     assert not await shell.execute("/sprint start minutes:500")
     assert not await shell.execute("/sprint wc words:lots")
     text = out.getvalue()
     assert "Try /sprint start" in text and "1 to 120 minutes" in text
     assert "no sprint in this channel" in text or "whole number" in text
+
+
+async def test_at_the_prompt_the_clock_runs_by_itself(console):
+    import asyncio
+
+    shell, out, _, _, sprints = console
+    await shell.execute("/sprint start minutes:1")
+    await shell.execute("/sprint wrote words:30")
+    sprints.run_clock()  # as the interactive prompt does; each tick moves the fake clock 1 s
+    try:
+        for _ in range(3000):  # up to 30 s of real time
+            if "Sprint #1 results" in out.getvalue():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await sprints.close()
+    text = out.getvalue()
+    assert "Pens down!" in text and "console — 30 words" in text
