@@ -54,4 +54,7 @@ async def ai_prompt(
             text = clean_ai_idea(captured.text or "")
         except InkwellError as error:
             log.info("Sprint %d: no AI prompt (%s)", sprint.id, error.user_message)
+        except Exception:
+            # The sprint matters more than its prompt: it goes on with a curated one.
+            log.exception("Sprint %d: writing its prompt failed", sprint.id)
     return text or curated_prompt(choose)

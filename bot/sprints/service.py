@@ -154,6 +154,8 @@ class SprintService:
                     # Writing starts when the prompt is shown, not while it was being written.
                     await self._restart_clock(sprint.id, minutes)
         sprint = await self._get(sprint.id)
+        if not sprint.is_open:
+            return sprint  # called off while its prompt was being written
         try:
             message_id = await self._board.post(sprint, Announced(user_name))
         except DestinationGone:
