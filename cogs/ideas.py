@@ -53,7 +53,9 @@ def idea_message(idea: Idea) -> dict[str, Any]:
     if idea.new_cycle:
         notes.append(f"🔁 {NEW_CYCLE}")
     if idea.note:
-        notes.append(f"💬 {idea.note}")
+        # The note may quote the theme as typed: shown as text, never as markdown or a ping.
+        note = discord.utils.escape_mentions(discord.utils.escape_markdown(idea.note))
+        notes.append(f"💬 {note}")
     embed = discord.Embed(
         title=f"💡 Idea #{idea.id}",
         # Shown as written: a generated idea must not turn into markdown.

@@ -11,6 +11,7 @@ filter, a curated prompt of a wider filter is shown (theme dropped, then genre),
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
@@ -32,7 +33,7 @@ from bot.errors import InvalidRequest
 from bot.storage import Database, IdeaRecord, NewIdea
 from bot.writing.destination import WriteUpdate
 from bot.writing.flow import WriteFlow
-from bot.writing.requester import Requester
+from bot.writing.requester import Requester, RequesterKind
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,16 @@ class Idea:
     def filter(self) -> IdeaFilter:
         """The filter it was drawn for."""
         return IdeaFilter.from_pool(self.record.pool)
+
+
+def idea_requester(person: Requester) -> Requester:
+    """The requester an AI idea is written as: /idea on the person's behalf (filed under
+    them, in their channel), with a slot of its own, one idea at a time each, and no
+    cooldown: the retry of a bad prompt and the piece they then write from it are not held
+    back by it. Other requesters (a schedule, a sprint) are returned as they are."""
+    if person.kind is not RequesterKind.USER:
+        return person
+    return dataclasses.replace(person, kind=RequesterKind.IDEA, owner_id=person.id)
 
 
 class _Kept:
@@ -115,16 +126,17 @@ class IdeaService:
         """A new idea for ``channel_id``, stored under ``user_id`` (who asked, or who set up a
         schedule), never a curated repeat until the filter's pool runs out.
 
-        ``requester`` is whose turn an AI idea takes in the write flow (default: the user in
-        that channel). Raises ``InvalidRequest`` for an unknown genre or source, and what the
-        write flow raises (shutdown, channel rules, a busy writer) for AI ideas.
+        ``requester`` is who an AI idea is written for in the write flow (default: the user in
+        that channel); a user is turned into an ``idea_requester``, anything else (a
+        schedule) is used as given. Raises ``InvalidRequest`` for an unknown genre or source,
+        and what the write flow raises (shutdown, channel rules, a busy writer) for AI ideas.
         """
         if source not in ("any", "curated", "ai"):
             raise InvalidRequest("An idea's source is any, curated or ai.")
         wanted = IdeaFilter.of(genre, theme)
         pool = matching(self._prompts, wanted.genre, wanted.theme)
         if source == "ai" or (source == "any" and not pool):
-            who = requester or Requester.user(user_id, "idea", guild_id, channel_id)
+            who = idea_requester(requester or Requester.user(user_id, "idea", guild_id, channel_id))
             text = await self._generate(who, wanted)
             if text is not None:
                 form, poem_form = ai_form(wanted)

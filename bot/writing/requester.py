@@ -18,6 +18,9 @@ class RequesterKind(StrEnum):
     GAME = "game"
     SCHEDULE = "schedule"
     SPRINT = "sprint"
+    # /idea writing a prompt for a user: its own slot per user and no cooldown, so the retry
+    # of a bad prompt and the piece written from it next aren't held back.
+    IDEA = "idea"
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,17 @@ async def test_theme_autocompletes_from_the_theme_list(stack):
     command = next(c for c in server.commands.list(None) if c["name"] == "idea")
     genre = next(o for o in command["options"] if o["name"] == "genre")
     assert "poetry" in [c["value"] for c in genre["choices"]]
+
+
+async def test_a_theme_nothing_fits_is_widened_and_quoted_without_pings(stack):
+    server = stack.server
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        handle = await server.slash(
+            "idea", {"theme": "@everyone *loud*", "source": "curated"}, user="alice"
+        )
+        message = await shown(handle, server)
+    assert "I have no curated ideas about" in message.content
+    assert "@everyone" not in message.content and "\\*loud\\*" in message.content
+    assert not message.payload["mention_everyone"]
+    assert_no_pings(handle)

@@ -105,7 +105,7 @@ async def test_an_ai_idea_is_checked_and_stored(db):
     assert idea.record.source == "ai" and idea.record.curated_key is None
     assert idea.record.requested == "ai" and idea.record.form == "story"
     ((requester, draft),) = flow.requests
-    assert requester.kind is RequesterKind.USER and requester.id == 100
+    assert requester.kind is RequesterKind.IDEA and requester.id == requester.owner_id == 100
     assert not draft.record and draft.spec.text.count("Prompt: ") == 2  # both horror examples
     # AI ideas don't use up the curated pool.
     assert (await db.ideas.pool_state(1, idea.record.pool)).seen == frozenset()
@@ -152,3 +152,48 @@ async def test_a_refused_ai_prompt_is_retried_shorter(db):
     assert idea.record.source == "ai" and len(flow.requests) == 2
     first, retry = (draft.spec.text for _, draft in flow.requests)
     assert first.count("Prompt: ") == 2 and retry.count("Prompt: ") == 1  # both, then one
+
+
+async def test_ai_ideas_take_no_cooldown_from_the_user_who_asked(tmp_path, db):
+    """With a real write flow and a long cooldown: two AI ideas in a row, then a piece of the
+    user's own, are all written (an idea has its own slot and no cooldown)."""
+    from bot.community.ideas import piece_draft
+    from bot.config import GenerationSettings, ModelSettings
+    from bot.generation.service import GenerationService
+    from bot.writing.fairness import FairnessGate
+    from bot.writing.flow import WriteFlow
+    from bot.writing.pieces import WritingService
+    from tests.generation.scripted_model import build_scripted_gpt2
+
+    script = "\nPrompt: A violin that only plays at funerals goes missing.\n"
+    generation = GenerationService(
+        ModelSettings(name=str(build_scripted_gpt2(tmp_path / "m", script))),
+        GenerationSettings(max_new_tokens_cap=48, max_prompt_tokens=200),
+    )
+    await generation.start()
+    try:
+        flow = WriteFlow(WritingService(generation), db, FairnessGate(), cooldown_seconds=600)
+        ideas = IdeaService(db, flow, prompts=PROMPTS, rng=random.Random(1))
+        user = Requester.user(100, "Ada", 9, 1)
+        first = await ideas.pick(1, 9, 100, source="ai", requester=user)
+        second = await ideas.another(first.id, 1, 9, 100, requester=user)
+        assert first.record.source == second.record.source == "ai"
+        record = first.record
+        piece = await flow.write(
+            user, _Sink(), piece_draft(record.text, record.form, record.poem_form, record.genre)
+        )
+        assert piece is not None and piece.user_id == 100
+    finally:
+        await generation.close()
+
+
+class _Sink:
+    async def accept(self):
+        pass
+
+    async def deliver(self, title, updates):
+        async for _ in updates:
+            pass
+
+    async def stop(self, message):
+        pass
