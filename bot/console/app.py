@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.community.daily_prompts import IdeaPrompts
 from bot.community.ideas_service import IdeaService
 from bot.console.craft import CRAFT_HELP, ConsoleCraft
+from bot.console.daily import DAILY_HELP, ConsoleDaily
 from bot.console.destination import ConsoleOutput
 from bot.console.games import CONSOLE_NAME, GAME_HELP, ConsoleGames, seat_id
 from bot.console.ideas import IDEA_HELP, ConsoleIdeas
@@ -81,9 +83,9 @@ class Console:
         self._games = games
         self._sprints = sprints
         self._craft = ConsoleCraft(flow.writing, out)
-        self._ideas = ConsoleIdeas(
-            IdeaService(database, flow), database, self._write, self._requester, out
-        )
+        ideas = IdeaService(database, flow)
+        self._ideas = ConsoleIdeas(ideas, database, self._write, self._requester, out)
+        self._daily = ConsoleDaily(database, IdeaPrompts(ideas), self._say)
         self._library: dict[str, Callable[[str], Awaitable[None]]] = {
             "save": self._save,
             "favorites": self._favorites,
@@ -126,6 +128,8 @@ class Console:
                 await self._sprints.sprint(rest, seat, as_name or CONSOLE_NAME)
             elif name == "idea":
                 await self._ideas.idea(rest)
+            elif name == "daily":
+                await self._daily.daily(rest)
             elif name == "check":
                 await self._craft.check(rest)
             elif name == "score":
@@ -360,7 +364,7 @@ class Console:
             self._say("  " + line)
         for line in SPRINT_HELP if self._sprints is not None else ():
             self._say("  " + line)
-        for line in IDEA_HELP:
+        for line in (*IDEA_HELP, *DAILY_HELP):
             self._say("  " + line)
         for line in CRAFT_HELP:
             self._say("  " + line)
