@@ -80,11 +80,14 @@ class SprintCog(commands.GroupCog, name=COG_NAME, group_name="sprint"):
             prompt=prompt,
             parent_channel_id=parent_id,
         )
-        when = discord_when(sprint.starts_at)
+        if sprint.status == "waiting":
+            when = f"it starts {discord_when(sprint.starts_at)}"
+        else:
+            when = f"it's on, and ends {discord_when(sprint.ends_at)}"
         await answer(
             interaction,
-            f"🏃 Sprint #{sprint.id} is set: it starts {when}, and you're in. Send your count "
-            "with `/sprint wc` as you go or when it ends.",
+            f"🏃 Sprint #{sprint.id} is set: {when}; you're in. Send your count with "
+            "`/sprint wc` as you go or when it ends.",
         )
 
     @app_commands.command(name="join", description="Join this channel's sprint.")
