@@ -12,17 +12,7 @@ from bot.config import GenerationSettings, ModelSettings
 from bot.errors import InvalidRequest
 from bot.generation.service import MAX_SCORE_TOKENS, GenerationService
 from bot.generation.types import GenerationRequest, SamplingParams
-
-ENGINES = [
-    "torch",
-    pytest.param(
-        "ctranslate2",
-        marks=pytest.mark.skipif(
-            __import__("importlib.util").util.find_spec("ctranslate2") is None,
-            reason="ctranslate2 is optional",
-        ),
-    ),
-]
+from tests.generation.test_engines import ENGINES
 
 
 @pytest.fixture(params=ENGINES)
