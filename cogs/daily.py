@@ -83,8 +83,13 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
     ) -> None:
         """Set (or replace) the server's prompt of the day."""
         _require_manage_guild(interaction)
-        if not channel.permissions_for(channel.guild.me).send_messages:
-            await answer(interaction, f"I can't post in {channel.mention}: please let me, first.")
+        mine = channel.permissions_for(channel.guild.me)
+        if not (mine.send_messages and mine.embed_links and mine.read_message_history):
+            await answer(
+                interaction,
+                f"I need to send messages, embed links and read the history in {channel.mention} "
+                "(the history, to make sure a prompt is never posted twice). Please let me, first.",
+            )
             return
         await acknowledge(interaction)
         assert interaction.guild_id is not None
@@ -141,7 +146,8 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
 
     @app_commands.command(name="show", description="How the prompt of the day is set up")
     async def show(self, interaction: discord.Interaction) -> None:
-        """The schedule and its next post."""
+        """The schedule and its next post (Manage Server)."""
+        _require_manage_guild(interaction)
         assert interaction.guild_id is not None
         schedule, due = await self.service.show(interaction.guild_id)
         state = (

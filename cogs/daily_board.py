@@ -8,8 +8,9 @@ Entries are shown as written (``piece_body``: no markdown, no invites) and nothi
 from __future__ import annotations
 
 import contextlib
+import io
 import re
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 import discord
@@ -33,7 +34,8 @@ COLOUR = discord.Colour.from_rgb(208, 135, 112)
 ENTRY_INPUT_ID = "entry"
 ENTRY_MODAL = re.compile(r"inkwell:daily:entry:(?P<prompt>[0-9]+)")
 PROMPT_FOOTER = "Daily prompt #{id}"
-HISTORY_LOOKBACK = 50
+HISTORY_LOOKBACK = 200
+ENTRY_EMBED_CHARS = 3900  # of an embed's 4096, after escaping
 T = TypeVar("T")
 
 
@@ -248,29 +250,41 @@ class DiscordDailyBoard:
         """The bot's message showing ``prompt_id`` among the channel's recent messages."""
         channel = self._client.get_partial_messageable(channel_id)
         marker = PROMPT_FOOTER.format(id=prompt_id) + " "
-        try:
-            async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if self._client.user is not None and message.author.id != self._client.user.id:
-                    continue
-                for embed in message.embeds:
-                    if embed.footer.text and embed.footer.text.startswith(marker):
-                        return message.id
-        except discord.HTTPException:
-            return None
+        # An error here is raised, not read as "not posted": guessing wrong posts twice.
+        async for message in _call_iter(channel.history(limit=HISTORY_LOOKBACK)):
+            if self._client.user is not None and message.author.id != self._client.user.id:
+                continue
+            for embed in message.embeds:
+                if embed.footer.text and embed.footer.text.startswith(marker):
+                    return message.id
         return None
 
-    async def post_entry(self, prompt: DailyPrompt, entry: DailyEntry, *, revealed: bool) -> int:
-        """Post an entry with its ❤ button."""
-        channel = self._client.get_partial_messageable(prompt.channel_id, guild_id=prompt.guild_id)
+    async def post_entry(
+        self,
+        prompt: DailyPrompt,
+        entry: DailyEntry,
+        *,
+        revealed: bool,
+        channel_id: int | None = None,
+    ) -> int:
+        """Post an entry with its ❤ button (a long one as a preview plus the whole text as a
+        file, since escaping can take it past what an embed holds)."""
+        channel = self._client.get_partial_messageable(
+            channel_id or prompt.channel_id, guild_id=prompt.guild_id
+        )
         view = discord.ui.View(timeout=None)
         view.add_item(HeartButton(entry.id))
+        embed = entry_embed(entry, prompt)
+        files: list[discord.File] = []
+        if len(embed.description or "") > ENTRY_EMBED_CHARS:
+            embed.description = (embed.description or "")[:ENTRY_EMBED_CHARS] + "…"
+            data = entry.text.encode()
+            files.append(discord.File(io.BytesIO(data), filename=f"entry-{entry.id}.txt"))
         content = (
             f"🎉 Revealed: an entry for the prompt of {prompt.local_date}" if revealed else None
         )
         message = await _call(
-            channel.send(
-                content, embed=entry_embed(entry, prompt), view=view, allowed_mentions=NO_PINGS
-            )
+            channel.send(content, embed=embed, view=view, files=files, allowed_mentions=NO_PINGS)
         )
         return message.id
 
@@ -285,6 +299,19 @@ def _value(data: dict[str, Any]) -> str:
 
 def _quoted(text: str) -> str:
     return "\n".join(f"> {line}" for line in text[:1500].splitlines())
+
+
+async def _call_iter(items: AsyncIterator[discord.Message]) -> AsyncIterator[discord.Message]:
+    try:
+        async for item in items:
+            yield item
+    except discord.Forbidden as error:
+        raise DestinationGone(
+            "I may not read that channel's history, so I can't check what I posted there "
+            f"({error.text or 'no permission'})."
+        ) from error
+    except discord.NotFound as error:
+        raise DestinationGone("That channel no longer exists.") from error
 
 
 async def _call(request: Awaitable[T]) -> T:

@@ -24,6 +24,8 @@ from bot.writing.destination import DestinationGone
 log = logging.getLogger(__name__)
 
 POST_TIMER = "daily.post"
+# A post that keeps failing (not a gone channel) is given up for the day at this attempt.
+GIVE_UP_AFTER = 4
 SOURCES = ("any", "curated", "ai")
 MODES = ("post", "collect")
 PERIODS = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
@@ -50,8 +52,16 @@ class DailyBoard(Protocol):
         """The message that already shows ``prompt_id`` in the channel, if there is one."""
         ...
 
-    async def post_entry(self, prompt: DailyPrompt, entry: DailyEntry, *, revealed: bool) -> int:
-        """Show an entry (at once in post mode, at the reveal in collect mode)."""
+    async def post_entry(
+        self,
+        prompt: DailyPrompt,
+        entry: DailyEntry,
+        *,
+        revealed: bool,
+        channel_id: int | None = None,
+    ) -> int:
+        """Show an entry (at once in post mode, at the reveal in collect mode), in
+        ``channel_id`` or else the prompt's channel."""
         ...
 
     async def tell(self, user_id: int, text: str) -> None:
@@ -126,9 +136,7 @@ class DailyService:
 
     async def plan(self, schedule: DailySchedule) -> datetime:
         """Set the guild's timer to its next post; returns when that is."""
-        last = await self._db.daily.latest_prompt(schedule.guild_id, schedule.timezone)
-        last_date = date.fromisoformat(last.local_date) if last is not None else None
-        due = next_post(_daily_time(schedule), last_date, self._now())
+        due = next_post(_daily_time(schedule), await self._last_posted(schedule), self._now())
         await self._dispatcher.schedule(
             POST_TIMER,
             str(schedule.guild_id),
@@ -136,6 +144,22 @@ class DailyService:
             {"owner_id": schedule.owner_id},
         )
         return due.due_at
+
+    async def _last_posted(self, schedule: DailySchedule) -> date | None:
+        """The last local day (in the schedule's zone now) whose prompt is done. A prompt
+        claimed today but never shown doesn't count: it is finished, not skipped. A prompt
+        posted under another zone counts for the day it fell on here, so moving the
+        schedule to another zone never posts twice on one local day."""
+        last = await self._db.daily.latest_prompt(schedule.guild_id)
+        if last is None:
+            return None
+        daily_time = _daily_time(schedule)
+        if last.timezone == schedule.timezone:
+            done = date.fromisoformat(last.local_date)
+            if last.message_id is None and done == local_day(daily_time, self._now()):
+                return done - timedelta(days=1)
+            return done
+        return local_day(daily_time, datetime.fromtimestamp(last.posted_at, UTC))
 
     async def plan_all(self) -> int:
         """Plan every active schedule (on start: a timer lost to a crash comes back)."""
@@ -186,24 +210,27 @@ class DailyService:
         # planned for a day that is over by now is skipped, and today's is made once.
         daily_time = _daily_time(schedule)
         now = self._now()
-        last = await self._db.daily.latest_prompt(guild_id, schedule.timezone)
-        if (
-            last is not None
-            and last.message_id is None
-            and last.local_date == (local_day(daily_time, now).isoformat())
-        ):
-            last_date: date | None = None  # claimed by an attempt that died: finish it
-        else:
-            last_date = date.fromisoformat(last.local_date) if last is not None else None
+        last_date = await self._last_posted(schedule)
         due = next_post(daily_time, last_date, now)
         if due.due_at <= now:
-            await self._post(schedule, due.local_date.isoformat(), retried=timer.attempts > 1)
+            try:
+                await self._post(schedule, due.local_date.isoformat())
+            except DestinationGone:
+                raise  # the clock pauses the schedule and tells its owner
+            except Exception:
+                if timer.attempts < GIVE_UP_AFTER:
+                    raise  # retried after the lease
+                # Don't let one bad day end the schedule: skip to tomorrow.
+                log.exception("Daily prompt of guild %d failed for %s", guild_id, due.local_date)
             last_date = due.local_date
+        # Also when nothing was due: a reveal cut short by an error goes on at the retry.
+        await self._reveal_pending(schedule)
         return next_post(daily_time, last_date, now).due_at.timestamp()
 
-    async def _post(self, schedule: DailySchedule, local_date: str, *, retried: bool) -> None:
+    async def _post(self, schedule: DailySchedule, local_date: str) -> None:
         zone = schedule.timezone
         prompt = await self._db.daily.prompt_for(schedule.guild_id, zone, local_date)
+        mine = False
         if prompt is None:
             text = await self._prompts.daily_prompt(
                 guild_id=schedule.guild_id,
@@ -211,7 +238,7 @@ class DailyService:
                 source=schedule.source,
                 owner_id=schedule.owner_id,
             )
-            prompt = await self._db.daily.claim_prompt(
+            claimed = await self._db.daily.claim_prompt(
                 schedule.guild_id,
                 zone,
                 local_date,
@@ -219,33 +246,32 @@ class DailyService:
                 source=schedule.source,
                 mode=schedule.mode,
                 channel_id=schedule.channel_id,
-            ) or await self._db.daily.prompt_for(schedule.guild_id, zone, local_date)
+                posted_at=self._clock.now(),
+            )
+            mine = claimed is not None
+            prompt = claimed or await self._db.daily.prompt_for(schedule.guild_id, zone, local_date)
             assert prompt is not None
-        if prompt.message_id is not None:
-            return  # posted and recorded already
-        previous = await self._previous(prompt)
-        # Claimed but not recorded: an earlier attempt may have posted it before dying.
-        found = await self._board.find_prompt(prompt.channel_id, prompt.id) if retried else None
-        message_id = found or await self._board.post_prompt(schedule, prompt)
-        await self._db.daily.set_prompt_message(prompt.id, message_id)
-        if previous is not None:
-            await self._reveal(previous)
+        if prompt.message_id is None:
+            # A row this attempt didn't claim may have been posted by whoever claimed it (a
+            # crashed attempt, another process): look in the channel before posting.
+            found = None if mine else await self._board.find_prompt(prompt.channel_id, prompt.id)
+            message_id = found or await self._board.post_prompt(schedule, prompt)
+            await self._db.daily.set_prompt_message(prompt.id, message_id)
 
-    async def _previous(self, prompt: DailyPrompt) -> DailyPrompt | None:
-        """The guild's prompt before ``prompt``, if it collected entries to reveal now."""
-        older = await self._db.daily.archive(
-            prompt.guild_id, before_date=prompt.local_date, limit=1
-        )
-        if older and older[0].mode == "collect" and not older[0].revealed:
-            return older[0]
-        return None
-
-    async def _reveal(self, prompt: DailyPrompt) -> None:
-        if not await self._db.daily.claim_reveal(prompt.id):
+    async def _reveal_pending(self, schedule: DailySchedule) -> None:
+        """Show the entries of every collected prompt before the latest posted one that are
+        not yet revealed, in the schedule's channel; an entry shown is not shown again."""
+        current = await self._db.daily.latest_prompt(schedule.guild_id)
+        if current is None or current.message_id is None:
             return
-        for entry in await self._db.daily.entries_for(prompt.id):
-            message_id = await self._board.post_entry(prompt, entry, revealed=True)
-            await self._db.daily.set_entry_message(entry.id, message_id)
+        for prompt in await self._db.daily.unrevealed(schedule.guild_id, current.id):
+            for entry in await self._db.daily.entries_for(prompt.id):
+                if entry.message_id is None:
+                    message_id = await self._board.post_entry(
+                        prompt, entry, revealed=True, channel_id=schedule.channel_id
+                    )
+                    await self._db.daily.set_entry_message(entry.id, message_id)
+            await self._db.daily.mark_revealed(prompt.id)
 
     async def _on_gone(self, timer: Timer, gone: DestinationGone) -> None:
         guild_id = int(timer.key)
@@ -261,12 +287,17 @@ class DailyService:
     # --- entries ---------------------------------------------------------------------------
 
     async def today(self, guild_id: int) -> DailyPrompt:
-        """Today's prompt (the latest, also while its post is on its way), or NotFound."""
+        """Today's prompt (also while its post is on its way), or NotFound: entries are only
+        taken for the day a prompt is for, where the schedule lives."""
+        schedule = await self._db.daily.schedule(guild_id)
         prompt = await self._db.daily.latest_prompt(guild_id)
-        if prompt is None:
+        if schedule is None or prompt is None:
             raise NotFound(
-                "There's no prompt of the day yet. A moderator can set one up with /daily setup."
+                "There's no prompt of the day here. A moderator can set one up with /daily setup."
             )
+        today = local_day(_daily_time(schedule), self._now()).isoformat()
+        if prompt.timezone != schedule.timezone or prompt.local_date != today:
+            raise NotFound("Today's prompt hasn't been posted yet. /daily show says when it comes.")
         return prompt
 
     async def submit(self, guild_id: int, user_id: int, user_name: str, text: str) -> Submitted:
@@ -281,9 +312,17 @@ class DailyService:
             return Submitted(entry, shown=False)
         try:
             message_id = await self._board.post_entry(prompt, entry, revealed=False)
-        except DestinationGone as gone:
-            message = f"Your entry is saved, but I couldn't post it: {gone.user_message}"
-            raise InkwellError(message) from None
+        except Exception as error:
+            # Not shown, so not kept: the member can send it again once the problem is fixed.
+            await self._db.daily.delete_entry(entry.id, user_id)
+            reason = (
+                error.user_message
+                if isinstance(error, DestinationGone)
+                else ("Discord didn't take the post just now")
+            )
+            raise InkwellError(
+                f"I couldn't post your entry ({reason}), so it isn't saved. Please try again."
+            ) from error
         await self._db.daily.set_entry_message(entry.id, message_id)
         return Submitted(entry, shown=True)
 
@@ -291,7 +330,7 @@ class DailyService:
         """Give or take back a heart: one each, never on your own entry."""
         entry = await self._db.daily.entry(entry_id)
         if entry is None:
-            raise NotFound("That entry is no longer here (its author deleted it).")
+            raise NotFound("That entry is no longer here.")
         if entry.user_id == voter_id:
             raise InvalidRequest("You can't heart your own entry.")
         return await self._db.daily.toggle_heart(entry_id, voter_id)

@@ -3,6 +3,7 @@ one all day, stored like a guild's), ``/daily archive`` lists the past ones."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -65,6 +66,7 @@ class ConsoleDaily:
                 source="any",
                 mode="post",
                 channel_id=CONSOLE_CHANNEL_ID,
+                posted_at=time.time(),
             ) or await self._db.daily.prompt_for(CONSOLE_GUILD_ID, CONSOLE_ZONE, day)
             assert prompt is not None
         self._say(f"🌅 Prompt of the day ({prompt.local_date}): {prompt.text}")

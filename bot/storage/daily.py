@@ -24,7 +24,7 @@ _SCHEDULE = (
 )
 _PROMPT = (
     "id, guild_id, timezone, local_date, text, source, mode, channel_id, message_id, revealed,"
-    " created_at"
+    " posted_at, created_at"
 )
 _ENTRY = "id, prompt_id, guild_id, user_id, user_name, text, message_id, created_at"
 
@@ -64,6 +64,7 @@ class DailyPrompt:
     channel_id: int
     message_id: int | None
     revealed: bool
+    posted_at: float  # unix seconds, when it was claimed for posting
     created_at: datetime
 
 
@@ -119,6 +120,7 @@ def _prompt(row: sqlite3.Row) -> DailyPrompt:
         channel_id=row["channel_id"],
         message_id=row["message_id"],
         revealed=bool(row["revealed"]),
+        posted_at=row["posted_at"],
         created_at=from_db_time(row["created_at"]),
     )
 
@@ -216,6 +218,7 @@ class DailyRepository:
         source: str,
         mode: str,
         channel_id: int,
+        posted_at: float,
     ) -> DailyPrompt | None:
         """Record the prompt for (guild, local day in ``timezone``) before it is posted; None
         if that day already has one (it was posted, or a crashed attempt claimed it)."""
@@ -224,8 +227,8 @@ class DailyRepository:
         async with self._db.transaction():
             row = await self._db.fetch_one(
                 "INSERT INTO daily_prompts (guild_id, timezone, local_date, text, source, mode,"
-                " channel_id, message_id, revealed, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)"
+                " channel_id, message_id, revealed, posted_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, ?)"
                 f" ON CONFLICT (guild_id, timezone, local_date) DO NOTHING RETURNING {_PROMPT}",
                 (
                     guild_id,
@@ -235,6 +238,7 @@ class DailyRepository:
                     source,
                     mode,
                     channel_id,
+                    posted_at,
                     to_db_time(self._clock()),
                 ),
             )
@@ -276,6 +280,15 @@ class DailyRepository:
         )
         return [_prompt(row) for row in rows]
 
+    async def unrevealed(self, guild_id: int, before_id: int) -> list[DailyPrompt]:
+        """Collected prompts older than ``before_id`` whose entries are not all revealed."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_PROMPT} FROM daily_prompts WHERE guild_id = ? AND id < ?"
+            " AND mode = 'collect' AND revealed = 0 ORDER BY id",
+            (guild_id, before_id),
+        )
+        return [_prompt(row) for row in rows]
+
     async def set_prompt_message(self, prompt_id: int, message_id: int) -> None:
         """Record the message that shows the prompt."""
         async with self._db.transaction():
@@ -283,9 +296,9 @@ class DailyRepository:
                 "UPDATE daily_prompts SET message_id = ? WHERE id = ?", (message_id, prompt_id)
             )
 
-    async def claim_reveal(self, prompt_id: int) -> bool:
-        """Mark a collected prompt's entries as revealed; True only for the one caller that
-        does it (so a reveal is posted once)."""
+    async def mark_revealed(self, prompt_id: int) -> bool:
+        """Mark a collected prompt's entries as all revealed (each entry's own message_id
+        says whether it was shown, so a reveal cut short goes on where it stopped)."""
         async with self._db.transaction():
             changed = await self._db.execute(
                 "UPDATE daily_prompts SET revealed = 1 WHERE id = ? AND revealed = 0", (prompt_id,)

@@ -48,7 +48,8 @@ CREATE TABLE daily_schedules (
 );
 
 -- One prompt per guild and local day (in the zone the schedule had then): the UNIQUE key is
--- what makes a post happen once.
+-- what makes a post happen once. posted_at (unix seconds, the scheduler's clock) places the
+-- post in time, so a schedule moved to another zone knows which of its days is done.
 CREATE TABLE daily_prompts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id    INTEGER NOT NULL,
@@ -60,6 +61,7 @@ CREATE TABLE daily_prompts (
     channel_id  INTEGER NOT NULL,
     message_id  INTEGER,
     revealed    INTEGER NOT NULL DEFAULT 0 CHECK (revealed IN (0, 1)),
+    posted_at   REAL    NOT NULL,
     created_at  TEXT    NOT NULL,
     UNIQUE (guild_id, timezone, local_date)
 );
