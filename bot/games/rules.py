@@ -330,10 +330,12 @@ def leave(game: Game, user_id: int, now: float) -> Outcome:
             assert new_host.user_id is not None
             left = dataclasses.replace(left, host_id=new_host.user_id)
     events: tuple[Event, ...] = (Left(seat, new_host),)
-    if game.status is Status.LOBBY or game.ai_work is AIWork.TITLE:
-        return left, events  # no turn to pass on
+    if game.status is Status.LOBBY:
+        return left, events
     if not left.players:
         return _end_early(left, "Everyone left, so the game ended.", events)
+    if game.ai_work is AIWork.TITLE:
+        return dataclasses.replace(left, seat_index=0), events  # no turn to pass on
     if game.settings.mode is Mode.VOTE:
         assert left.round is not None
         votes = tuple(pair for pair in left.round.votes if pair[0] != user_id)
