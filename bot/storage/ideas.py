@@ -1,6 +1,7 @@
 """Ideas shown by /idea (and picked for the prompt of the day): what each channel has seen.
 
-A curated idea counts as seen by its channel in its pool's latest cycle; the picking rules
+A curated idea counts as seen by its channel in every pool's cycle that was current when it
+was shown (whatever filter it was drawn under); the picking rules
 themselves are pure (``bot.community.ideas``) and run inside one of this repository's
 transactions, so two people pressing "Another" at once never draw the same prompt.
 """
@@ -64,7 +65,8 @@ class IdeaRecord:
 
 @dataclass(frozen=True, slots=True)
 class PoolState:
-    """Where a channel stands in one pool: its current cycle and the curated ids seen in it."""
+    """Where a channel stands in one pool: its current cycle and the curated ids it has seen
+    since that cycle began (under any filter)."""
 
     cycle: int
     seen: frozenset[str]
@@ -102,10 +104,20 @@ class IdeaRepository:
             "SELECT COALESCE(MAX(cycle), 0) FROM ideas WHERE channel_id = ? AND pool = ?",
             (channel_id, pool),
         )
+        # The cycle began with its first idea (cycle 0: with the channel's first idea); every
+        # curated prompt the channel got since then counts as seen, whatever filter it was
+        # drawn under, so changing the filter never brings a prompt back early.
+        start = 0
+        if cycle:
+            start = await self._db.fetch_value(
+                "SELECT COALESCE(MIN(id), 0) FROM ideas WHERE channel_id = ? AND pool = ?"
+                " AND cycle = ?",
+                (channel_id, pool, cycle),
+            )
         rows = await self._db.fetch_all(
-            "SELECT DISTINCT curated_key FROM ideas WHERE channel_id = ? AND pool = ?"
-            " AND cycle = ? AND curated_key IS NOT NULL",
-            (channel_id, pool, cycle),
+            "SELECT DISTINCT curated_key FROM ideas WHERE channel_id = ? AND id >= ?"
+            " AND curated_key IS NOT NULL",
+            (channel_id, start),
         )
         return PoolState(int(cycle), frozenset(row["curated_key"] for row in rows))
 

@@ -176,8 +176,13 @@ class UserDataRepository:
                 (user_id,),
             )
             removed_lines = await self._remove_lines(user_id)
-            # The ideas they asked for: their channel may see those prompts again sooner.
-            await self._db.execute("DELETE FROM ideas WHERE user_id = ?", (user_id,))
+            # The ideas they asked for: a curated one keeps its row without naming them (the
+            # channel's history of what it has seen, and others' buttons on it, stay); an AI
+            # one goes, since its text may echo the theme they typed.
+            await self._db.execute(
+                "DELETE FROM ideas WHERE user_id = ? AND source = 'ai'", (user_id,)
+            )
+            await self._db.execute("UPDATE ideas SET user_id = 0 WHERE user_id = ?", (user_id,))
             # Sprints: their counts and stats go; a sprint they started stays in the channel's
             # history without naming them or keeping the prompt they wrote (an open one keeps
             # its starter, whom cancelling needs, until it ends).

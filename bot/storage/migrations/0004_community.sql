@@ -9,7 +9,8 @@
 -- its pool's latest cycle). requested is the source asked for (any|curated|ai), so "Another"
 -- asks the same way. curated_key is the shipped prompt's stable id (NULL for an AI idea);
 -- text, genre, form and poem_form are copied, so an idea reads the same after a release
--- edits or drops its prompt. user_id is who asked: erasing that user deletes their rows.
+-- edits or drops its prompt. user_id is who asked (0: nobody any more): erasing that user
+-- deletes their AI ideas and sets user_id to 0 on their curated ones, which the channel keeps.
 CREATE TABLE ideas (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id     INTEGER,
