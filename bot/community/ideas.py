@@ -43,7 +43,8 @@ AI_TEMPERATURE = 0.9
 MIN_IDEA_WORDS = 5
 AI_LINES = 3  # how many generated lines are looked at for a prompt
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]+|\d+[.)]|prompt\s*\d*\s*:|idea\s*\d*\s*:)\s*", re.I)
-_QUOTES = "\"'“”\u2018\u2019"
+_QUOTE_PAIRS = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+_OPENERS = "\"'\u201c\u2018([\u2019\u201d"
 # Mentions, links and code have no place in a writing prompt (and a model copying a chat
 # transcript produces them): such a generation is refused, not shown.
 _FORBIDDEN = re.compile(r"@|https?://|www\.|discord\.gg|```|<[#@:]", re.I)
@@ -129,12 +130,28 @@ def clean_ai_idea(raw: str) -> str | None:
     lines = [line for line in raw.splitlines() if line.strip()][:AI_LINES]
     for line in lines:
         line = _LIST_MARKER.sub("", line).strip()
-        if len(line) >= 2 and line[0] in _QUOTES and line[-1] in _QUOTES:
-            line = line[1:-1].strip()
-        line = " ".join(line.split())
+        line = " ".join(_unwrapped(line).split())
         if is_one_or_two_sentences(line):
             return line
     return None
+
+
+def _unwrapped(line: str) -> str:
+    """``line`` without a quote pair that wraps all of it; a line that only starts and ends
+    with quotes (``"Run," she said, "now."``) keeps them."""
+    if len(line) < 2:
+        return line
+    closer = _QUOTE_PAIRS.get(line[0])
+    if closer is None or line[-1] != closer:
+        return line
+    inner = line[1:-1]
+    if line[0] in "'\u2018":
+        # Apostrophes sit inside words; a quote mark next to a space opens or closes a quote.
+        if re.search("(?:^|\\s)['\u2018\u2019]|['\u2018\u2019](?:\\s|$)", inner):
+            return line
+    elif any(mark in inner for mark in '"“”'):
+        return line
+    return inner.strip()
 
 
 def is_one_or_two_sentences(text: str) -> bool:
@@ -143,7 +160,9 @@ def is_one_or_two_sentences(text: str) -> bool:
         return False
     words = text.split()
     # A prompt starts like a sentence; a lowercase start is a fragment of one.
-    starts = text[0].isupper() or text[0].isdigit()
+    # An opening quote or bracket may come first ("“Run,” she said.").
+    first = text.lstrip(_OPENERS)[:1]
+    starts = first.isupper() or first.isdigit()
     if len(words) < MIN_IDEA_WORDS or not starts or not ends_a_sentence(text):
         return False
     # Mostly letters: a degenerate generation ("!!!! ,,,, 1234") is not a prompt.

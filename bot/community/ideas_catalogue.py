@@ -107,17 +107,37 @@ class CuratedPrompt:
 
 
 def count_sentences(text: str) -> int:
-    """How many sentences ``text`` holds: runs of words ending in ., ! or ? (a closing quote
-    or bracket may follow), ignoring a few abbreviations such as "Mr."."""
-    cleaned = _ABBREVIATIONS.sub(lambda match: match.group(0).replace(".", ""), text)
-    return len([part for part in _SENTENCE_END.split(cleaned.strip()) if part.strip()])
+    """How many sentences ``text`` holds. A sentence ends at ., !, ?, … (or "...") with
+    perhaps a closing quote or bracket, when the next word (perhaps after an opening quote,
+    perhaps with no space between) starts with a capital: so "etc. Then" ends one and
+    "3 a.m. the" does not. A title ("Mr.") or a single capital's initial ("J. R. R.",
+    "U.S.") never ends one."""
+    text = text.strip()
+    if not text:
+        return 0
+    ends = 0
+    for match in _SENTENCE_END.finditer(text):
+        if not match.group(1).isupper():
+            continue
+        if match.group(0).startswith(".") and not match.group(0).startswith(".."):
+            word = _LAST_WORD.search(text, 0, match.start())
+            if word and (
+                word.group(0).casefold() in _TITLES
+                or (len(word.group(0)) == 1 and word.group(0).isupper() and word.group(0) != "I")
+            ):
+                continue
+        ends += 1
+    return ends + 1
 
 
-# Closing quotes and brackets that may follow a sentence's full stop.
+# Closing quotes and brackets that may follow a sentence's full stop; opening ones that may
+# precede the next sentence's first word.
 _CLOSERS = "\"'”\u2019)\\]"
-_SENTENCE_END = re.compile(rf"(?<=[.!?])[{_CLOSERS}]*\s+")
-_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|etc)\.", re.IGNORECASE)
-_TERMINAL = re.compile(rf"[.!?][{_CLOSERS}]*$")
+_OPENERS = "\"'“\u2018(\\["
+_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*\s*(?=[{_OPENERS}]*(\w))")
+_LAST_WORD = re.compile(r"\w+$")
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "st", "vs", "prof"})
+_TERMINAL = re.compile(rf"[.!?…][{_CLOSERS}]*$")
 
 
 def ends_a_sentence(text: str) -> bool:

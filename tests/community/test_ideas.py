@@ -154,3 +154,41 @@ def test_an_idea_becomes_the_piece_its_tags_suit():
     scene = piece_draft("Two rivals share a stall.", "script", None, "comedy")
     assert scene.spec.form is Form.SCRIPT and scene.spec.text == "Two rivals share a stall."
     assert piece_options("x", "story", None, "poetry") == ("story", {"premise": "x"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Quotes that wrap the whole prompt are dropped ...
+        (
+            "\u201cA clock that runs backwards is found.\u201d",
+            "A clock that runs backwards is found.",
+        ),
+        (
+            "'The baker's daughter never sleeps at night.'",
+            "The baker's daughter never sleeps at night.",
+        ),
+        # ... but a prompt that opens with a quote keeps it, and passes.
+        (
+            '"Run," she said, "before the tide comes in."',
+            '"Run," she said, "before the tide comes in."',
+        ),
+        (
+            "\u201cRun,\u201d she said to the ghost at the door.",
+            "\u201cRun,\u201d she said to the ghost at the door.",
+        ),
+        (
+            "(A note is found under the floor of the old house.)",
+            "(A note is found under the floor of the old house.)",
+        ),
+    ],
+)
+def test_a_prompt_may_open_with_a_quote(raw: str, expected: str) -> None:
+    assert clean_ai_idea(raw) == expected
+    assert is_one_or_two_sentences(expected)
+
+
+def test_three_sentences_hidden_by_an_abbreviation_are_refused() -> None:
+    assert not is_one_or_two_sentences("Bring bread, milk, etc. Then leave the house. Go home now.")
+    assert not is_one_or_two_sentences("The dog barked twice.Then it ran off. It never came back.")
+    assert is_one_or_two_sentences("J. R. R. Tolkien writes a letter at 3 a.m. to his son.")

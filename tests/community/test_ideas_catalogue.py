@@ -16,6 +16,7 @@ from bot.community.ideas_catalogue import (
     CatalogueError,
     count_sentences,
     curated_prompts,
+    ends_a_sentence,
     find_prompt,
     matching,
     parse_catalogue,
@@ -123,3 +124,30 @@ def test_sentences_are_counted_with_quotes_and_abbreviations():
     assert count_sentences("Mr. Hale opens the door.") == 1
     assert count_sentences('She says "run." He does not!') == 2
     assert count_sentences("One? Two! Three.") == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bring bread, milk, etc. Then leave the house. Go home now.", 3),
+        ("Wait… Then go.", 2),
+        ("Wait... Then go.", 2),
+        ("Wait... then go on.", 1),
+        ("The dog barked.Then the cat ran.", 2),
+        ("J. R. R. Tolkien wrote a letter.", 1),
+        ("At 3 a.m. the phone rings.", 1),
+        ("The U.S. Army marches home.", 1),
+        ("Try a myth, e.g. one about the sea.", 1),
+        ("Mr. Smith waits. Mrs. Jones leaves.", 2),
+        ('"Stop!" she said. Run.', 2),
+        ('He left. "Come back," she said.', 2),
+        ("It costs 3.5 dollars.", 1),
+        ("So do I. Then go.", 2),
+    ],
+)
+def test_sentences_end_where_a_capital_follows(text: str, expected: int) -> None:
+    assert count_sentences(text) == expected
+
+
+def test_an_ellipsis_ends_a_sentence() -> None:
+    assert ends_a_sentence("And then the lights went out…")
