@@ -25,7 +25,7 @@ def edits_and_followups(handle):
     return [r for r in handle.responses() if r.json and "content" in r.json]
 
 
-async def finished(handle, server, within: float = 20.0):
+async def finished(handle, server, within: float = 60.0):
     """Wait until the reply carries the finished piece (its attribution line)."""
     await server.wait_for(
         lambda: any("Written by AI" in (m.content or "") for m in _messages(handle)),

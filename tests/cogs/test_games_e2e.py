@@ -85,7 +85,7 @@ def private_text(handle) -> str:
     return private[-1].content if private else ""
 
 
-async def said(handle, server, within: float = 10.0) -> str:
+async def said(handle, server, within: float = 30.0) -> str:
     await server.wait_for(
         lambda: bool(private_text(handle)) if handle.callback() else False, within
     )
@@ -102,7 +102,7 @@ async def write_line(server, channel, user: str, text: str) -> str:
     return await said(submitted, server)
 
 
-async def wait_for_board(server, channel, predicate, within: float = 30.0) -> StoredMessage:
+async def wait_for_board(server, channel, predicate, within: float = 60.0) -> StoredMessage:
     def ready() -> bool:
         return any(predicate(m) for m in game_messages(server, channel))
 
