@@ -33,6 +33,7 @@ from bot.writing.drafts import Draft
 IdeaSource = Literal["any", "curated", "ai"]
 SOURCES: tuple[IdeaSource, ...] = ("any", "curated", "ai")
 ANY = "*"
+_POOL_MARKS = (";", "=", ANY)  # what a theme can't hold: the pool key's syntax
 # How many of a channel's latest ideas count as "recent" when passing over other filters'.
 RECENT_IDEAS = 50
 # A generated prompt: short, like the curated ones; the few-shot examples show the shape.
@@ -67,6 +68,12 @@ class IdeaFilter:
         theme = normalise_theme(theme)
         if theme is not None and len(theme) > 40:
             raise InvalidRequest("A theme is a word or two (at most 40 characters).")
+        if theme is not None and any(mark in theme for mark in _POOL_MARKS):
+            # They separate the parts of the stored pool key ("genre=horror;theme=sea").
+            raise InvalidRequest(
+                "A theme is a word or two; please leave out “;”, “=” and “*” (try “sea” "
+                "or “old age”)."
+            )
         return cls(genre, theme)
 
     @property
