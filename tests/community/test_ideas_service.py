@@ -3,6 +3,7 @@ new cycles, filters that fall back wider, and AI ideas checked, retried and repl
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -197,3 +198,33 @@ class _Sink:
 
     async def stop(self, message):
         pass
+
+
+async def test_a_prompt_drawn_under_one_filter_is_not_repeated_under_another(db):
+    ideas = service(db)
+    horror = [await ideas.pick(1, 9, 100, genre="horror") for _ in range(2)]
+    assert {i.record.curated_key for i in horror} == {"horror-01", "horror-02"}
+    plain = [await ideas.pick(1, 9, 100) for _ in range(2)]
+    assert {i.record.curated_key for i in plain} == {"poetry-01", "comedy-01"}
+    assert not any(i.new_cycle for i in plain)
+    # Every prompt was shown since plain /idea's cycle began: the next one starts over.
+    again = await ideas.pick(1, 9, 100)
+    assert again.new_cycle and again.record.cycle == 1
+
+
+async def test_simultaneous_picks_and_anothers_in_a_channel_never_repeat(db):
+    ideas = service(db)
+    first = await ideas.pick(1, 9, 100)
+    rest = await asyncio.gather(
+        ideas.another(first.id, 1, 9, 200),
+        ideas.pick(1, 9, 300),
+        ideas.another(first.id, 1, 9, 400),
+    )
+    shown = [first, *rest]
+    keys = [i.record.curated_key for i in shown]
+    assert sorted(keys) == sorted(p.id for p in PROMPTS), keys
+    assert {i.record.cycle for i in shown} == {0} and not any(i.new_cycle for i in shown)
+    # The next round, also simultaneous, is a new cycle without repeats inside it.
+    more = await asyncio.gather(*(ideas.pick(1, 9, 100 + n) for n in range(4)))
+    assert len({i.record.curated_key for i in more}) == 4
+    assert {i.record.cycle for i in more} == {1}
