@@ -3,7 +3,7 @@ pool runs out, AI ideas that fall back, the saved-prompt limit, and buttons afte
 
 from __future__ import annotations
 
-from bot.community.ideas import is_one_or_two_sentences
+from bot.community.ideas import idea_tags, is_one_or_two_sentences, piece_draft
 from bot.community.ideas_service import AI_FALLBACK, NEW_CYCLE
 from bot.storage import MAX_SAVED_PROMPTS
 from tests.cogs.test_discord_e2e import bot_client, finished, synced
@@ -53,14 +53,20 @@ async def test_idea_shows_a_prompt_and_each_button_works(stack):
         assert stored is not None and stored.genre == "horror" and stored.source == "curated"
         embed = message.embeds[0]
         assert embed["description"] == stored.text
-        assert embed["footer"]["text"] == f"Curated · horror · {stored.form}"
+        # The pool holds stories, scripts and poems (a sonnet, a haiku): the footer and the
+        # piece's label follow whichever was drawn.
+        assert embed["footer"]["text"] == idea_tags(
+            "curated", "horror", stored.form, stored.poem_form
+        )
+        assert embed["footer"]["text"].startswith("Curated · horror · ")
         assert [c.split(":")[2] for c in message.custom_ids()] == ["write", "save", "another"]
         assert_no_pings(asked)
 
         # Write it for me: a piece from the prompt, through the write flow, for Bob.
         write = await server.click(message, button(message, "write"), user="bob")
         piece = (await finished(write, server))[-1]
-        label = {"story": "Story (horror)", "script": "Script"}.get(stored.form, "Poem")
+        spec = piece_draft(stored.text, stored.form, stored.poem_form, stored.genre).spec
+        label = spec.title().split(":", 1)[0]
         assert piece.content.startswith(f"**{label}: ")
         assert f"for <@{server.user('bob').id}>" in piece.content
 
