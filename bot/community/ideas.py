@@ -33,7 +33,6 @@ from bot.writing.drafts import Draft
 IdeaSource = Literal["any", "curated", "ai"]
 SOURCES: tuple[IdeaSource, ...] = ("any", "curated", "ai")
 ANY = "*"
-_POOL_MARKS = (";", "=", ANY)  # what a theme can't hold: the pool key's syntax
 # How many of a channel's latest ideas count as "recent" when passing over other filters'.
 RECENT_IDEAS = 50
 # A generated prompt: short, like the curated ones; the few-shot examples show the shape.
@@ -68,11 +67,11 @@ class IdeaFilter:
         theme = normalise_theme(theme)
         if theme is not None and len(theme) > 40:
             raise InvalidRequest("A theme is a word or two (at most 40 characters).")
-        if theme is not None and any(mark in theme for mark in _POOL_MARKS):
-            # They separate the parts of the stored pool key ("genre=horror;theme=sea").
+        if theme is not None and (theme == ANY or any(mark in theme for mark in ";=")):
+            # The stored pool key's syntax ("genre=horror;theme=sea", "*" for none).
             raise InvalidRequest(
-                "A theme is a word or two; please leave out “;”, “=” and “*” (try “sea” "
-                "or “old age”)."
+                "A theme is a word or two; please leave out “;” and “=”, and don't use “*” alone "
+                "(try “sea” or “old age”)."
             )
         return cls(genre, theme)
 
@@ -130,17 +129,23 @@ def draw_curated(
 
 
 def clean_ai_idea(raw: str) -> str | None:
-    """A generated prompt made presentable, or None when there is none: the first of its
-    first few lines that, without list markers or wrapping quotes, passes
-    ``is_one_or_two_sentences``. (A base model continuing a list may begin mid-line and go on
-    to the next item; later items are prompts of the same kind.)"""
+    """The first of ``ai_idea_candidates``, or None when there is none."""
+    return next(iter(ai_idea_candidates(raw)), None)
+
+
+def ai_idea_candidates(raw: str) -> list[str]:
+    """A generation's prompts made presentable: those of its first few lines that, without
+    list markers or wrapping quotes, pass ``is_one_or_two_sentences``, in order. (A base
+    model continuing a list may begin mid-line and go on to the next item; later items are
+    prompts of the same kind.)"""
     lines = [line for line in raw.splitlines() if line.strip()][:AI_LINES]
+    found = []
     for line in lines:
         line = _LIST_MARKER.sub("", line).strip()
         line = " ".join(_unwrapped(line).split())
         if is_one_or_two_sentences(line):
-            return line
-    return None
+            found.append(line)
+    return found
 
 
 def _unwrapped(line: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +25,8 @@ from bot.community.ideas import (
     IdeaFilter,
     IdeaSource,
     ai_form,
+    ai_idea_candidates,
     ai_idea_draft,
-    clean_ai_idea,
     draw_curated,
 )
 from bot.community.ideas_catalogue import CuratedPrompt, curated_prompts, matching
@@ -137,7 +138,7 @@ class IdeaService:
         pool = matching(self._prompts, wanted.genre, wanted.theme)
         if source == "ai" or (source == "any" and not pool):
             who = idea_requester(requester or Requester.user(user_id, "idea", guild_id, channel_id))
-            text = await self._generate(who, wanted)
+            text = await self._generate(who, wanted, channel_id)
             if text is not None:
                 form, poem_form = ai_form(wanted)
                 record = await self._database.ideas.add(
@@ -239,8 +240,17 @@ class IdeaService:
 
     # --- generated -------------------------------------------------------------------------
 
-    async def _generate(self, requester: Requester, wanted: IdeaFilter) -> str | None:
-        """One or two sentences from the model, or None after ``AI_TRIES`` bad attempts."""
+    async def _generate(
+        self, requester: Requester, wanted: IdeaFilter, channel_id: int
+    ) -> str | None:
+        """One or two sentences from the model, or None after ``AI_TRIES`` bad attempts. A
+        copy of a curated prompt (often one of the examples) or of an idea the channel saw
+        recently is a bad attempt too: it is not new."""
+        taken = {_same_text(prompt.text) for prompt in self._prompts}
+        taken.update(
+            _same_text(text)
+            for text in await self._database.ideas.recent_texts(channel_id, RECENT_IDEAS)
+        )
         examples = matching(self._prompts, wanted.genre, wanted.theme) or matching(
             self._prompts, wanted.genre
         )
@@ -256,8 +266,18 @@ class IdeaService:
             except InvalidRequest as error:  # our own prompt was refused (too long for the model)
                 log.warning("AI idea prompt refused: %s", error.user_message)
                 continue
-            text = clean_ai_idea(kept.text)
-            if text is not None:
-                return text
+            candidates = ai_idea_candidates(kept.text)
+            fresh = [text for text in candidates if _same_text(text) not in taken]
+            if fresh:
+                return fresh[0]
+            if candidates:
+                log.info("AI idea attempt %d repeated known ideas: %r", attempt + 1, candidates)
+                continue
             log.info("AI idea attempt %d was not one or two sentences: %r", attempt + 1, kept.text)
         return None
+
+
+def _same_text(text: str) -> str:
+    """``text`` reduced to its lowercase words, so a copy with other spacing, case or
+    punctuation is recognised."""
+    return " ".join(re.findall(r"\w+", text.casefold()))

@@ -130,6 +130,14 @@ class IdeaRepository:
         )
         return [row["curated_key"] for row in rows]
 
+    async def recent_texts(self, channel_id: int, limit: int) -> builtins.list[str]:
+        """The texts of the channel's latest ``limit`` ideas (any source), newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT text FROM ideas WHERE channel_id = ? ORDER BY id DESC LIMIT ?",
+            (channel_id, limit),
+        )
+        return [row["text"] for row in rows]
+
     async def add(self, idea: NewIdea) -> IdeaRecord:
         """Store an idea as shown now."""
         check_length(idea.text, "idea", MAX_PROMPT_CHARS)

@@ -166,7 +166,11 @@ async def test_ai_ideas_take_no_cooldown_from_the_user_who_asked(tmp_path, db):
     from bot.writing.pieces import WritingService
     from tests.generation.scripted_model import build_scripted_gpt2
 
-    script = "\nPrompt: A violin that only plays at funerals goes missing.\n"
+    # Two prompts: the second "Another" can't repeat the first one in the channel.
+    script = (
+        "\nPrompt: A violin that only plays at funerals goes missing."
+        "\nPrompt: A lighthouse keeper finds a letter in the lamp.\n"
+    )
     generation = GenerationService(
         ModelSettings(name=str(build_scripted_gpt2(tmp_path / "m", script))),
         GenerationSettings(max_new_tokens_cap=48, max_prompt_tokens=200),
@@ -179,6 +183,7 @@ async def test_ai_ideas_take_no_cooldown_from_the_user_who_asked(tmp_path, db):
         first = await ideas.pick(1, 9, 100, source="ai", requester=user)
         second = await ideas.another(first.id, 1, 9, 100, requester=user)
         assert first.record.source == second.record.source == "ai"
+        assert first.text != second.text
         record = first.record
         piece = await flow.write(
             user, _Sink(), piece_draft(record.text, record.form, record.poem_form, record.genre)
@@ -228,3 +233,24 @@ async def test_simultaneous_picks_and_anothers_in_a_channel_never_repeat(db):
     more = await asyncio.gather(*(ideas.pick(1, 9, 100 + n) for n in range(4)))
     assert len({i.record.curated_key for i in more}) == 4
     assert {i.record.cycle for i in more} == {1}
+
+
+async def test_an_ai_idea_that_copies_a_curated_prompt_is_retried(db):
+    flow = ScriptedFlow("The sea keeps a RING!", "A lantern walks home alone across the moor.")
+    idea = await service(db, flow).pick(1, 9, 100, source="ai")
+    assert idea.record.source == "ai" and len(flow.requests) == 2
+    assert idea.text == "A lantern walks home alone across the moor."
+    assert idea.note is None
+
+
+async def test_an_ai_idea_that_repeats_the_channels_recent_idea_falls_back(db):
+    same = "A lantern walks home alone across the moor."
+    ideas = service(db, ScriptedFlow(same, same, f"“{same}”", same))
+    first = await ideas.pick(1, 9, 100, source="ai")
+    assert first.text == same
+    # Twice the same prompt again: refused both times, and a curated one is shown instead.
+    second = await ideas.another(first.id, 1, 9, 100)
+    assert second.record.source == "curated" and second.note == AI_FALLBACK
+    # Another channel has not seen it.
+    elsewhere = await ideas.pick(2, 9, 100, source="ai")
+    assert elsewhere.record.source == "ai" and elsewhere.text == same
