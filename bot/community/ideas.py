@@ -3,9 +3,10 @@ channel sees next, what a generated prompt must look like, and what a piece from
 
 No repeats: a channel sees each curated prompt of a filter once per *cycle*. The filter is the
 *pool* (its genre and theme); when every prompt of the pool has been shown in the channel in
-the current cycle, the next cycle starts and the channel is told. Within that rule a prompt
-shown recently in the channel under another filter is passed over while others are left, so
-"Another" rarely shows something the channel just saw under a different filter.
+the current cycle, the next cycle starts and the channel is told. A prompt the channel got
+since a pool's cycle began counts as seen in it whatever filter it was drawn under, so
+changing the filter never brings a prompt back early; and when a new cycle starts, prompts
+shown recently in the channel are passed over while others are left.
 """
 
 from __future__ import annotations
