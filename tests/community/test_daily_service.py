@@ -84,18 +84,22 @@ def service_on(database, clock, board=None):
     return service, dispatcher, board
 
 
-async def test_one_post_per_local_day_at_local_time(database, clock):
-    clock.current = at(2026, 6, 1, 6, 0)  # 08:00 in Berlin (CEST)
-    service, dispatcher, board = service_on(database, clock)
-    _, due = await service.setup(
+async def setup_berlin(service, mode: str = "post"):
+    return await service.setup(
         GUILD,
         channel_id=CHANNEL,
         local_time="09:00",
         timezone="Europe/Berlin",
         source="curated",
-        mode="post",
+        mode=mode,
         owner_id=OWNER,
     )
+
+
+async def test_one_post_per_local_day_at_local_time(database, clock):
+    clock.current = at(2026, 6, 1, 6, 0)  # 08:00 in Berlin (CEST)
+    service, dispatcher, board = service_on(database, clock)
+    _, due = await setup_berlin(service)
     assert due == datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
     assert await dispatcher.run_due() == 0
     clock.current = at(2026, 6, 1, 7, 0)
@@ -110,15 +114,7 @@ async def test_one_post_per_local_day_at_local_time(database, clock):
 
 async def test_a_crash_right_after_posting_does_not_post_twice(database, clock, monkeypatch):
     service, dispatcher, board = service_on(database, clock)
-    await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode="post",
-        owner_id=OWNER,
-    )
+    await setup_berlin(service)
     real = database.daily.set_prompt_message
 
     async def crash(prompt_id, message_id):
@@ -140,15 +136,7 @@ async def test_a_crash_right_after_posting_does_not_post_twice(database, clock, 
 async def test_after_downtime_the_missed_day_posts_once_if_still_that_day(database, clock):
     clock.current = at(2026, 6, 1, 5, 0)
     service, dispatcher, board = service_on(database, clock)
-    await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode="post",
-        owner_id=OWNER,
-    )
+    await setup_berlin(service)
     clock.current = at(2026, 6, 1, 15, 0)  # down through 09:00, back at 17:00 the same day
     await dispatcher.run_due()
     assert len(board.posts) == 1
@@ -162,15 +150,7 @@ async def test_after_downtime_the_missed_day_posts_once_if_still_that_day(databa
 
 async def test_collect_mode_reveals_entries_with_the_next_prompt(database, clock):
     service, dispatcher, board = service_on(database, clock)
-    await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode="collect",
-        owner_id=OWNER,
-    )
+    await setup_berlin(service, mode="collect")
     await dispatcher.run_due()
     submitted = await service.submit(GUILD, ALICE, "Alice", "alice's poem")
     assert not submitted.shown and [p[0] for p in board.posts] == ["prompt"]
@@ -182,15 +162,7 @@ async def test_collect_mode_reveals_entries_with_the_next_prompt(database, clock
 
 async def test_hearts_one_each_not_your_own_and_taken_back(database, clock):
     service, dispatcher, _ = service_on(database, clock)
-    await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode="post",
-        owner_id=OWNER,
-    )
+    await setup_berlin(service)
     await dispatcher.run_due()
     alice = (await service.submit(GUILD, ALICE, "Alice", "a poem")).entry
     bob = (await service.submit(GUILD, BOB, "Bob", "another")).entry
@@ -214,32 +186,12 @@ async def test_a_gone_channel_pauses_the_schedule_and_tells_its_owner(database, 
     board = Board()
     board.gone = True
     service, dispatcher, _ = service_on(database, clock, board)
-    await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode="post",
-        owner_id=OWNER,
-    )
+    await setup_berlin(service)
     await dispatcher.run_due()
     schedule = await database.daily.schedule(GUILD)
     assert schedule is not None and schedule.paused
     assert board.told and board.told[0][0] == OWNER and "paused" in board.told[0][1]
     assert await database.timers.get("daily.post", str(GUILD)) is None
-
-
-async def setup_berlin(service, mode: str = "post"):
-    return await service.setup(
-        GUILD,
-        channel_id=CHANNEL,
-        local_time="09:00",
-        timezone="Europe/Berlin",
-        source="curated",
-        mode=mode,
-        owner_id=OWNER,
-    )
 
 
 async def test_the_week_leaderboard_counts_only_this_weeks_entries(database, clock):
