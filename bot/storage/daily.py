@@ -6,13 +6,12 @@ what keeps a day to one post, also when a crash comes right after posting.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.errors import NotFound, StorageError, TooLong
-from bot.storage.executor import Executor
+from bot.storage.errors import IntegrityViolation, NotFound, StorageError, TooLong
+from bot.storage.executor import Executor, Row
 from bot.storage.models import from_db_time, to_db_time
 
 MAX_ENTRY_CHARS = 4000
@@ -92,7 +91,7 @@ class LeaderboardRow:
     entries: int
 
 
-def _schedule(row: sqlite3.Row) -> DailySchedule:
+def _schedule(row: Row) -> DailySchedule:
     return DailySchedule(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
@@ -108,7 +107,7 @@ def _schedule(row: sqlite3.Row) -> DailySchedule:
     )
 
 
-def _prompt(row: sqlite3.Row) -> DailyPrompt:
+def _prompt(row: Row) -> DailyPrompt:
     return DailyPrompt(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -125,7 +124,7 @@ def _prompt(row: sqlite3.Row) -> DailyPrompt:
     )
 
 
-def _entry(row: sqlite3.Row) -> DailyEntry:
+def _entry(row: Row) -> DailyEntry:
     return DailyEntry(
         id=row["id"],
         prompt_id=row["prompt_id"],
@@ -264,7 +263,7 @@ class DailyRepository:
         """The guild's most recent prompt (in ``timezone``, when given), or None."""
         row = await self._db.fetch_one(
             f"SELECT {_PROMPT} FROM daily_prompts WHERE guild_id = ?"
-            " AND (? IS NULL OR timezone = ?) ORDER BY id DESC LIMIT 1",
+            " AND (CAST(? AS TEXT) IS NULL OR timezone = ?) ORDER BY id DESC LIMIT 1",
             (guild_id, timezone, timezone),
         )
         return None if row is None else _prompt(row)
@@ -275,7 +274,8 @@ class DailyRepository:
         """Past prompts, newest first (keyset paging on the local date)."""
         rows = await self._db.fetch_all(
             f"SELECT {_PROMPT} FROM daily_prompts WHERE guild_id = ?"
-            " AND (? IS NULL OR local_date < ?) ORDER BY local_date DESC, id DESC LIMIT ?",
+            " AND (CAST(? AS TEXT) IS NULL OR local_date < ?)"
+            " ORDER BY local_date DESC, id DESC LIMIT ?",
             (guild_id, before_date, before_date, limit),
         )
         return [_prompt(row) for row in rows]
@@ -327,7 +327,7 @@ class DailyRepository:
                         to_db_time(self._clock()),
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except IntegrityViolation:
             raise AlreadySubmitted(
                 "You've already sent an entry for this prompt: one each. Your first one stands."
             ) from None
@@ -367,6 +367,8 @@ class DailyRepository:
     async def toggle_heart(self, entry_id: int, voter_id: int) -> tuple[bool, int]:
         """Give or take back ``voter_id``'s heart; returns (hearted now, hearts)."""
         async with self._db.transaction():
+            # Delete-or-insert reads before it writes: a double click must toggle twice.
+            await self._db.lock("daily_votes", f"{entry_id}:{voter_id}")
             taken = await self._db.execute(
                 "DELETE FROM daily_votes WHERE entry_id = ? AND voter_id = ?",
                 (entry_id, voter_id),
@@ -396,7 +398,7 @@ class DailyRepository:
             "SELECT e.user_id, max(e.user_name) AS user_name, count(v.voter_id) AS hearts,"
             " count(DISTINCT e.id) AS entries"
             " FROM daily_entries e LEFT JOIN daily_votes v ON v.entry_id = e.id"
-            " WHERE e.guild_id = ? AND (? IS NULL OR e.created_at >= ?)"
+            " WHERE e.guild_id = ? AND (CAST(? AS TEXT) IS NULL OR e.created_at >= ?)"
             " GROUP BY e.user_id ORDER BY hearts DESC, entries DESC, e.user_id LIMIT ?",
             (
                 guild_id,

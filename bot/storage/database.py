@@ -1,4 +1,4 @@
-"""`Database`: the process's one SQLite connection and the repositories on top of it."""
+"""`Database`: the process's SQLite file or PostgreSQL pool, and the repositories on top of it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-import aiosqlite
-
 from bot.storage.daily import DailyRepository
 from bot.storage.errors import StorageError
-from bot.storage.executor import Executor, connect, connect_reader, pragma
+from bot.storage.executor import Dialect, Executor
 from bot.storage.favorites import FavoriteRepository
 from bot.storage.games import GameRepository
 from bot.storage.generations import GenerationRepository
@@ -21,8 +19,10 @@ from bot.storage.guild_settings import GuildSettingsRepository
 from bot.storage.ideas import IdeaRepository
 from bot.storage.migrate import apply_migrations, discover
 from bot.storage.models import utc_now
+from bot.storage.postgres import PostgresExecutor, create_pool, is_postgres_url, redact
 from bot.storage.prompts import PromptRepository
 from bot.storage.sprints import SprintRepository
+from bot.storage.sqlite import SqliteExecutor, connect, connect_reader, pragma
 from bot.storage.timers import TimerRepository
 from bot.storage.users import UserDataRepository
 
@@ -39,7 +39,8 @@ def default_database_path(cwd: Path | None = None) -> Path:
 
 
 class Database:
-    """Open with `await Database.open(path)`; close with `await db.close()` (or `async with`).
+    """Open with `await Database.open(path_or_url)`; close with `await db.close()` (or `async
+    with`). A path is an SQLite file; a ``postgresql://`` URL a PostgreSQL database.
 
     Every write a user action makes should be one `async with db.transaction():`
     block; repository methods called outside one run in their own transaction.
@@ -47,15 +48,16 @@ class Database:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
-        path: Path,
+        executor: Executor,
+        location: str,
         clock: Callable[[], datetime],
-        reader: aiosqlite.Connection | None = None,
+        path: Path | None = None,
     ) -> None:
-        """Use `Database.open`; this only wires up an already-migrated connection (and the
-        read-only one that serves reads outside transactions)."""
+        """Use `Database.open`; this only wires the repositories to an executor whose
+        database is already migrated."""
+        self._location = location
         self._path = path
-        self._executor = Executor(conn, reader)
+        self._executor = executor
         self._generations = GenerationRepository(self._executor, clock)
         self._favorites = FavoriteRepository(self._executor, clock)
         self._prompts = PromptRepository(self._executor, clock)
@@ -70,17 +72,34 @@ class Database:
     @classmethod
     async def open(
         cls,
-        path: Path,
+        location: Path | str,
         *,
         migrations_dir: Path | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> Database:
-        """Open (creating it and its folder if needed) and migrate the database at `path`.
+        """Open and migrate the database at ``location``: an SQLite file (created with its
+        folder if needed) or a ``postgresql://`` URL (the database must exist).
 
-        Raises `StorageError` if the file is newer than this code, isn't a database,
-        or a migration fails (the file is then left at its previous version).
+        Raises `StorageError` if the database is newer than this code, isn't an Inkwell
+        database, can't be reached, or a migration fails (it is then left at its previous
+        version).
         """
-        migrations = discover(migrations_dir)
+        if is_postgres_url(location):
+            database = await cls._open_postgres(str(location), migrations_dir, clock)
+        else:
+            database = await cls._open_sqlite(Path(location), migrations_dir, clock)
+        try:
+            await database.guild_settings.load()
+        except BaseException:
+            await database.close()
+            raise
+        return database
+
+    @classmethod
+    async def _open_sqlite(
+        cls, path: Path, migrations_dir: Path | None, clock: Callable[[], datetime]
+    ) -> Database:
+        migrations = discover(migrations_dir, "sqlite")
         conn = await connect(path)
         try:
             before, after = await apply_migrations(conn, path, migrations)
@@ -95,13 +114,24 @@ class Database:
             raise
         if before != after:
             log.info("database %s upgraded from version %d to %d", path, before, after)
-        database = cls(conn, path, clock, reader)
+        return cls(SqliteExecutor(conn, reader), str(path), clock, path)
+
+    @classmethod
+    async def _open_postgres(
+        cls, url: str, migrations_dir: Path | None, clock: Callable[[], datetime]
+    ) -> Database:
+        from bot.storage import migrate_postgres
+
+        migrations = discover(migrations_dir, "postgresql")
+        pool = await create_pool(url)
         try:
-            await database.guild_settings.load()
+            before, after = await migrate_postgres.apply_migrations(pool, redact(url), migrations)
         except BaseException:
-            await database.close()
+            await pool.close()
             raise
-        return database
+        if before != after:
+            log.info("database %s upgraded from version %d to %d", redact(url), before, after)
+        return cls(PostgresExecutor(pool), redact(url), clock)
 
     async def close(self) -> None:
         """Close the connection (idempotent). Waits for any running transaction."""
@@ -120,12 +150,24 @@ class Database:
 
     @property
     def path(self) -> Path:
-        """The database file."""
+        """The SQLite file (`StorageError` on PostgreSQL, which has no file)."""
+        if self._path is None:
+            raise StorageError(f"{self._location} is a PostgreSQL database, not a file.")
         return self._path
+
+    @property
+    def location(self) -> str:
+        """The SQLite file's path, or the PostgreSQL URL without its password."""
+        return self._location
+
+    @property
+    def dialect(self) -> Dialect:
+        """ "sqlite" or "postgresql"."""
+        return self._executor.dialect
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """One atomic unit of work: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on error.
+        """One atomic unit of work: BEGIN, then COMMIT, or ROLLBACK on error.
 
         Repository calls inside the block join it (nested blocks become savepoints).
         """
@@ -133,11 +175,16 @@ class Database:
             yield
 
     async def schema_version(self) -> int:
-        """The `PRAGMA user_version` the file is at."""
+        """The schema version the database is at."""
+        if self.dialect == "postgresql":
+            return int(await self._executor.fetch_value("SELECT version FROM inkwell_schema"))
         return int(await self._executor.fetch_value("PRAGMA user_version"))
 
     async def integrity_check(self) -> str:
-        """SQLite's `PRAGMA integrity_check`: "ok", or a description of the damage."""
+        """ "ok", or a description of the damage (SQLite's `PRAGMA integrity_check`; on
+        PostgreSQL, which checks as it writes, that the server answers)."""
+        if self.dialect == "postgresql":
+            return "ok" if await self._executor.fetch_value("SELECT 1") == 1 else "no answer"
         rows = await self._executor.fetch_all("PRAGMA integrity_check")
         return "\n".join(str(row[0]) for row in rows)
 

@@ -78,3 +78,30 @@ class ChannelBusy(StorageError):
 
 class InvalidText(StorageError):
     """Text that can't be stored where it was meant to go (e.g. a line break in a poem line)."""
+
+
+class IntegrityViolation(Exception):
+    """A statement broke a UNIQUE, CHECK, NOT NULL or FOREIGN KEY constraint.
+
+    Not a `StorageError`: where a repository expects one (a second game in a channel), it
+    catches this and raises the kind error; anywhere else it is a bug. Both backends raise
+    it, with the ``table`` and ``columns`` they could name (either may be empty).
+    """
+
+    def __init__(self, message: str, table: str = "", columns: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.table = table
+        self.columns = columns
+
+    def violates(self, table: str, column: str) -> bool:
+        """Whether this is the constraint on ``table.column`` (e.g. a unique index on it)."""
+        return self.table == table and column in self.columns
+
+    @classmethod
+    def from_sqlite(cls, message: str) -> IntegrityViolation:
+        """From sqlite3's text, e.g. "UNIQUE constraint failed: games.channel_id"."""
+        _, _, names = message.partition(" constraint failed: ")
+        pairs = [name.strip().partition(".") for name in names.split(",") if "." in name]
+        tables = {table for table, _, _ in pairs}
+        table = tables.pop() if len(tables) == 1 else ""
+        return cls(message, table, tuple(column for _, _, column in pairs))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.storage.errors import NotFound
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.generations import generation_columns, generation_from_row
 from bot.storage.models import (
     Favorite,
@@ -28,7 +27,7 @@ _FAVORITE_WITH_PIECE = (
 )
 
 
-def favorite_from_row(row: sqlite3.Row) -> Favorite:
+def favorite_from_row(row: Row) -> Favorite:
     """Build a record from a row of the favorites table."""
     return Favorite(
         id=row["id"],
@@ -38,7 +37,7 @@ def favorite_from_row(row: sqlite3.Row) -> Favorite:
     )
 
 
-def _favorite_with_piece(row: sqlite3.Row) -> FavoriteWithPiece:
+def _favorite_with_piece(row: Row) -> FavoriteWithPiece:
     piece = generation_from_row(row)
     favorite = Favorite(
         id=row["favorite_id"],
@@ -66,6 +65,8 @@ class FavoriteRepository:
         Raises `NotFound` if the piece has been deleted.
         """
         async with self._db.transaction():
+            # Look-then-insert: two clicks at once must find, not both insert, the row.
+            await self._db.lock("favorites", f"{user_id}:{generation_id}")
             existing = await self._db.fetch_one(
                 "SELECT id, user_id, generation_id, created_at FROM favorites"
                 " WHERE user_id = ? AND generation_id = ?",

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.storage.errors import ChannelBusy, InvalidText
-from bot.storage.executor import Executor
+from bot.storage.errors import ChannelBusy, IntegrityViolation, InvalidText
+from bot.storage.executor import Executor, Row
 from bot.storage.generations import GenerationRepository, generation_columns, generation_from_row
 from bot.storage.models import (
     ANTHOLOGY_USER_ID,
@@ -100,7 +99,7 @@ def _encode_state(state: Mapping[str, Any]) -> str:
     return to_json(state, "game state", MAX_GAME_STATE_CHARS)
 
 
-def _line_from_row(row: sqlite3.Row, prefix: str = "line_") -> GameLine:
+def _line_from_row(row: Row, prefix: str = "line_") -> GameLine:
     return GameLine(
         position=row[f"{prefix}position"],
         author_id=row[f"{prefix}author_id"],
@@ -111,7 +110,7 @@ def _line_from_row(row: sqlite3.Row, prefix: str = "line_") -> GameLine:
     )
 
 
-def _game_from_row(row: sqlite3.Row, lines: tuple[GameLine, ...]) -> GameRow:
+def _game_from_row(row: Row, lines: tuple[GameLine, ...]) -> GameRow:
     finished_at = row["game_finished_at"]
     return GameRow(
         id=row["game_id"],
@@ -132,10 +131,10 @@ def _game_from_row(row: sqlite3.Row, lines: tuple[GameLine, ...]) -> GameRow:
     )
 
 
-def _group_lines(rows: Sequence[sqlite3.Row]) -> list[tuple[sqlite3.Row, tuple[GameLine, ...]]]:
+def _group_lines(rows: Sequence[Row]) -> list[tuple[Row, tuple[GameLine, ...]]]:
     """Rows of a game LEFT JOIN its lines (ordered by game, then position) -> one entry per
     game: its first row and its lines (none when the join found no line)."""
-    grouped: list[tuple[sqlite3.Row, list[GameLine]]] = []
+    grouped: list[tuple[Row, list[GameLine]]] = []
     for row in rows:
         if not grouped or grouped[-1][0]["game_id"] != row["game_id"]:
             grouped.append((row, []))
@@ -185,8 +184,8 @@ class GameRepository:
                     (guild_id, channel_id, host_id, mode, form, encoded, now, now),
                 )
                 game = await self._get(game_id)
-        except sqlite3.IntegrityError as exc:
-            if "games.channel_id" not in str(exc):
+        except IntegrityViolation as exc:
+            if not exc.violates("games", "channel_id"):
                 raise
             raise ChannelBusy from exc
         assert game is not None
@@ -226,7 +225,7 @@ class GameRepository:
 
         Returns the game at its new version, or None (writing nothing) when the game is not at
         ``expected_version`` any more, has finished or been cancelled, or doesn't exist. A
-        line at a position the game already has is a bug: it raises `sqlite3.IntegrityError`
+        line at a position the game already has is a bug: it raises `IntegrityViolation`
         and nothing is written. Setting status "finished" here stores no poem (use `finish`).
         """
         _check_status(status)
@@ -348,7 +347,7 @@ class GameRepository:
         ended = status not in OPEN_GAME_STATUSES
         changed = await self._db.execute(
             "UPDATE games SET status = ?, state = ?, version = version + 1, updated_at = ?,"
-            " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+            " finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END"
             f" WHERE id = ? AND version = ? AND {_OPEN}",
             (status, state, now, int(ended), now, game_id, expected_version),
         )
@@ -375,9 +374,9 @@ class GameRepository:
             )
 
     @staticmethod
-    def _poems(rows: Sequence[sqlite3.Row]) -> list[AnthologyPoem]:
+    def _poems(rows: Sequence[Row]) -> list[AnthologyPoem]:
         """Rows of generation + game + LEFT JOINed lines, grouped by poem in row order."""
-        poems: list[tuple[sqlite3.Row, list[GameLine]]] = []
+        poems: list[tuple[Row, list[GameLine]]] = []
         for row in rows:
             if not poems or poems[-1][0]["id"] != row["id"]:
                 poems.append((row, []))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.models import (
     GenerationRecord,
     NewGeneration,
@@ -48,7 +47,7 @@ def generation_columns(alias: str = "generations") -> str:
     return ", ".join(f"{alias}.{column}" for column in GENERATION_COLUMNS)
 
 
-def generation_from_row(row: sqlite3.Row) -> GenerationRecord:
+def generation_from_row(row: Row) -> GenerationRecord:
     """Build a record from a row selected with `generation_columns()`."""
     return GenerationRecord(
         id=row["id"],

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import enum
-import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.models import GuildSettings, to_db_time
 
 
@@ -130,6 +129,8 @@ class GuildSettingsRepository:
             "cooldown_seconds": cooldown_seconds,
         }
         async with self._db.transaction():
+            # Read-merge-write: another change to this guild must not be lost in between.
+            await self._db.lock("guild_settings", guild_id)
             current = await self._read(guild_id)
             merged = replace(
                 current, **{key: value for key, value in changes.items() if value is not UNSET}
@@ -166,6 +167,7 @@ class GuildSettingsRepository:
         Once the list is non-empty, only listed channels are allowed.
         """
         async with self._db.transaction():
+            await self._db.lock("guild_settings", guild_id)  # the cache gets the latest list
             changed = await self._db.execute(
                 "INSERT INTO guild_allowed_channels (guild_id, channel_id) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
@@ -180,6 +182,7 @@ class GuildSettingsRepository:
         Removing the last one makes every channel allowed again.
         """
         async with self._db.transaction():
+            await self._db.lock("guild_settings", guild_id)  # the cache gets the latest list
             changed = await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ? AND channel_id = ?",
                 (guild_id, channel_id),
@@ -190,6 +193,7 @@ class GuildSettingsRepository:
     async def clear_channels(self, guild_id: int) -> int:
         """Empty the allow-list (every channel allowed); return how many were removed."""
         async with self._db.transaction():
+            await self._db.lock("guild_settings", guild_id)  # the cache gets the latest list
             removed = await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
             )
@@ -199,6 +203,7 @@ class GuildSettingsRepository:
     async def reset(self, guild_id: int) -> None:
         """Forget everything about a guild (e.g. when the bot is removed from it)."""
         async with self._db.transaction():
+            await self._db.lock("guild_settings", guild_id)
             await self._db.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
             await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
@@ -206,7 +211,7 @@ class GuildSettingsRepository:
             self._db.after_commit(lambda: self._forget(guild_id))
 
 
-def _settings_from_row(row: sqlite3.Row) -> GuildSettings:
+def _settings_from_row(row: Row) -> GuildSettings:
     """A guild's overrides from its `guild_settings` row (channels are added separately)."""
     return GuildSettings(
         row["guild_id"],

@@ -9,13 +9,12 @@ transactions, so two people pressing "Another" at once never draw the same promp
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.errors import NotFound
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.models import from_db_time, to_db_time
 from bot.storage.validation import MAX_PROMPT_CHARS, check_length
 
@@ -72,7 +71,7 @@ class PoolState:
     seen: frozenset[str]
 
 
-def _idea(row: sqlite3.Row) -> IdeaRecord:
+def _idea(row: Row) -> IdeaRecord:
     return IdeaRecord(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -99,7 +98,13 @@ class IdeaRepository:
         self._clock = clock
 
     async def pool_state(self, channel_id: int, pool: str) -> PoolState:
-        """The channel's current cycle of ``pool`` (0 before any idea) and what it has seen."""
+        """The channel's current cycle of ``pool`` (0 before any idea) and what it has seen.
+
+        Inside a transaction it holds the channel until that transaction ends, so a pick
+        that reads this and then stores its idea can't interleave with another pick there.
+        """
+        if self._db.in_transaction():
+            await self._db.lock("ideas", channel_id)
         cycle = await self._db.fetch_value(
             "SELECT COALESCE(MAX(cycle), 0) FROM ideas WHERE channel_id = ? AND pool = ?",
             (channel_id, pool),

@@ -1,10 +1,25 @@
-"""Versioned schema migrations: `migrations/NNNN_name.sql`, recorded in `user_version`.
+"""Versioned schema migrations: `migrations/NNNN_name.sql`, for SQLite and PostgreSQL alike.
 
-One run holds the write lock (BEGIN IMMEDIATE) from before it reads `user_version` to
-its COMMIT; each file runs in its own savepoint together with its `PRAGMA user_version`
-bump, so a failing migration leaves the database exactly at the previous version.
-`executescript` is deliberately not used: it COMMITs before running, which would make
-every migration non-atomic.
+Files, and how the two dialects share them:
+- `NNNN_name.sql` is the migration for both databases, when one text suits both (an index,
+  an UPDATE, a column whose type both spell alike).
+- `NNNN_name.postgresql.sql` (or `NNNN_name.sqlite.sql`) replaces it on that database only,
+  when the dialects differ: it carries the same number and name, and says the same thing in
+  that dialect. Versions 0001-0004 have PostgreSQL twins because the types differ (BIGINT
+  snowflakes, identity columns, DOUBLE PRECISION; see 0001_initial.postgresql.sql).
+- Each version needs one file for each database: the shared one, or both dialect files.
+  Numbers run 0001, 0002, ... without gaps, so the two databases always agree on what a
+  schema version means, and `db migrate-to` can copy between them at the same version.
+
+SQLite (here): the version is `PRAGMA user_version`. One run holds the write lock (BEGIN
+IMMEDIATE) from before it reads `user_version` to its COMMIT; each file runs in its own
+savepoint together with its `PRAGMA user_version` bump, so a failing migration leaves the
+database exactly at the previous version. `executescript` is deliberately not used: it
+COMMITs before running, which would make every migration non-atomic.
+
+PostgreSQL (`bot.storage.migrate_postgres`): the version is the one row of `inkwell_schema`;
+a run holds a transaction-scoped advisory lock instead of the write lock, with each file in
+its own savepoint in the same way (PostgreSQL's DDL is transactional too).
 """
 
 from __future__ import annotations
@@ -18,12 +33,14 @@ from pathlib import Path
 import aiosqlite
 
 from bot.storage.errors import StorageError
-from bot.storage.executor import connect, pragma
+from bot.storage.executor import Dialect
+from bot.storage.sqlite import connect, pragma
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
-_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(sqlite|postgresql))?\.sql$")
+DIALECTS: tuple[Dialect, ...] = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,27 +56,50 @@ class Migration:
         return split_statements(self.path.read_text(encoding="utf-8"), self.path.name)
 
 
-def discover(directory: Path | None = None) -> list[Migration]:
-    """List the migrations in `directory`, checking they are numbered 1..N without gaps.
+def discover(directory: Path | None = None, dialect: Dialect = "sqlite") -> list[Migration]:
+    """List the migrations in `directory` that `dialect` runs, checking they are numbered
+    1..N without gaps and that every version has a file for each database.
 
-    Any `.sql` file that isn't named `NNNN_name.sql` is an error rather than being
-    skipped, so a typo can't silently drop a migration.
+    Any `.sql` file that isn't named `NNNN_name.sql` or `NNNN_name.<dialect>.sql` is an error
+    rather than being skipped, so a typo can't silently drop a migration.
     """
     directory = MIGRATIONS_DIR if directory is None else directory
-    migrations: list[Migration] = []
+    # version -> {None (shared) | dialect: (name, path)}
+    versions: dict[int, dict[str | None, tuple[str, Path]]] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
         if match is None:
             raise StorageError(
-                f"Migration file {path.name!r} must be named like 0001_short_name.sql."
+                f"Migration file {path.name!r} must be named like 0001_short_name.sql "
+                "(or 0001_short_name.postgresql.sql for one database only)."
             )
-        migrations.append(Migration(int(match.group(1)), match.group(2), path))
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
+        version, name, only = int(match.group(1)), match.group(2), match.group(3)
+        files = versions.setdefault(version, {})
+        if only in files or any(other != name for other, _ in files.values()):
             raise StorageError(
                 f"Migrations must be numbered 0001, 0002, ... with no gaps or repeats; "
-                f"expected {expected:04d} but found {migration.path.name!r}."
+                f"{path.name!r} repeats version {version:04d}."
             )
+        files[only] = (name, path)
+    migrations: list[Migration] = []
+    for expected, version in enumerate(sorted(versions), start=1):
+        if version != expected:
+            found = next(iter(versions[version].values()))[1]
+            raise StorageError(
+                f"Migrations must be numbered 0001, 0002, ... with no gaps or repeats; "
+                f"expected {expected:04d} but found {found.name!r}."
+            )
+        files = versions[version]
+        for each in DIALECTS:
+            if each not in files and None not in files:
+                some = next(iter(files.values()))[1]
+                raise StorageError(
+                    f"Migration {some.name!r} has no version for {each}: add "
+                    f"{version:04d}_{some.name.split('_', 1)[1].split('.')[0]}.sql (shared) "
+                    f"or a .{each}.sql twin."
+                )
+        name, path = files.get(dialect) or files[None]
+        migrations.append(Migration(version, name, path))
     return migrations
 
 
@@ -88,7 +128,7 @@ def split_statements(script: str, source: str = "<script>") -> list[str]:
     return statements
 
 
-def newer_database_error(path: Path, db_version: int, code_version: int) -> StorageError:
+def newer_database_error(path: Path | str, db_version: int, code_version: int) -> StorageError:
     """The refusal shown when the file was written by a newer Inkwell."""
     return StorageError(
         f"The database {path} is at schema version {db_version}, but this version of "

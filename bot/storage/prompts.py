@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.storage.errors import LimitReached, NameTaken, NotFound
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.models import SavedPrompt, from_db_time, frozen_json, to_db_time
 from bot.storage.validation import (
     MAX_AUTOCOMPLETE,
@@ -25,7 +24,7 @@ from bot.storage.validation import (
 _COLUMNS = "id, user_id, name, text, form, options, created_at, updated_at"
 
 
-def prompt_from_row(row: sqlite3.Row) -> SavedPrompt:
+def prompt_from_row(row: Row) -> SavedPrompt:
     """Build a record from a row selected with the saved-prompt columns."""
     return SavedPrompt(
         id=row["id"],
@@ -78,6 +77,8 @@ class PromptRepository:
         options_json = to_json(options or {}, "prompt options")
         now = to_db_time(self._clock())
         async with self._db.transaction():
+            # The name check and the per-user count must see every other save of this user.
+            await self._db.lock("saved_prompts", user_id)
             existing = await self._find(user_id, name)
             if existing is not None:
                 if not replace:
@@ -133,6 +134,7 @@ class PromptRepository:
         """
         new = clean_name(new, "new name")
         async with self._db.transaction():
+            await self._db.lock("saved_prompts", user_id)
             existing = await self._find(user_id, old)
             if existing is None:
                 raise NotFound(f"You don't have a saved prompt called “{old.strip()}”.")
@@ -162,7 +164,7 @@ class PromptRepository:
         )
         return [row["name"] for row in rows]
 
-    async def _find(self, user_id: int, name: str) -> sqlite3.Row | None:
+    async def _find(self, user_id: int, name: str) -> Row | None:
         return await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM saved_prompts WHERE user_id = ? AND name_key = ?",
             (user_id, name_key(name)),

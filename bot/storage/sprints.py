@@ -9,13 +9,12 @@ results are being drawn up either lands before them or is refused.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.errors import ChannelBusy
-from bot.storage.executor import Executor
+from bot.storage.errors import ChannelBusy, IntegrityViolation
+from bot.storage.executor import Executor, Row
 from bot.storage.models import from_db_time, to_db_time
 from bot.storage.validation import MAX_NAME_CHARS, MAX_PROMPT_CHARS, check_length
 
@@ -93,7 +92,7 @@ class SprintStats:
     best_wpm: float
 
 
-def _sprint(row: sqlite3.Row) -> SprintRow:
+def _sprint(row: Row) -> SprintRow:
     finished = row["finished_at"]
     return SprintRow(
         id=row["id"],
@@ -115,7 +114,7 @@ def _sprint(row: sqlite3.Row) -> SprintRow:
     )
 
 
-def _member(row: sqlite3.Row) -> SprintMember:
+def _member(row: Row) -> SprintMember:
     return SprintMember(
         sprint_id=row["sprint_id"],
         user_id=row["user_id"],
@@ -127,7 +126,7 @@ def _member(row: sqlite3.Row) -> SprintMember:
     )
 
 
-def _stats(row: sqlite3.Row) -> SprintStats:
+def _stats(row: Row) -> SprintStats:
     return SprintStats(
         user_id=row["user_id"],
         guild_id=row["guild_id"],
@@ -186,8 +185,8 @@ class SprintRepository:
                 )
                 await self.join(sprint_id, starter_id, starter_name, 0, joined_at)
                 sprint = await self.get(sprint_id)
-        except sqlite3.IntegrityError as exc:
-            if "sprints.channel_id" not in str(exc):
+        except IntegrityViolation as exc:
+            if not exc.violates("sprints", "channel_id"):
                 raise
             raise SprintBusy from exc
         assert sprint is not None
@@ -238,7 +237,7 @@ class SprintRepository:
             changed = await self._db.execute(
                 "UPDATE sprints SET status = ?,"
                 " ended_at = COALESCE(?, ended_at), count_until = COALESCE(?, count_until),"
-                " finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                " finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END"
                 f" WHERE id = ? AND status IN ({marks})",
                 (
                     to_status,

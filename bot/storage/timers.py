@@ -7,13 +7,12 @@ no live claim holds it, so two processes (or two dispatchers) never both fire on
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.storage.executor import Executor
+from bot.storage.executor import Executor, Row
 from bot.storage.models import frozen_json, to_db_time
 from bot.storage.validation import to_json
 
@@ -34,7 +33,7 @@ class Timer:
     claimed_until: float | None
 
 
-def _timer(row: sqlite3.Row) -> Timer:
+def _timer(row: Row) -> Timer:
     return Timer(
         id=row["id"],
         kind=row["kind"],

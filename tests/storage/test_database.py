@@ -144,6 +144,7 @@ def test_default_path_is_data_folder_under_the_working_directory(
     assert default_database_path(Path("/srv/inkwell")) == Path("/srv/inkwell/data/inkwell.db")
 
 
+@pytest.mark.sqlite_only  # a second program holding SQLite's write lock
 async def test_cancelled_while_waiting_for_another_writer(db: Database, db_path: Path) -> None:
     """Cancelled during BEGIN (blocked on another process's lock): no orphan transaction."""
     other = sqlite3.connect(db_path, isolation_level=None)

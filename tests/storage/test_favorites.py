@@ -128,6 +128,7 @@ async def test_keyset_pages_skip_nothing_when_a_favourite_goes_meanwhile(db: Dat
     assert [f.favorite.id for f in offset_rest] == [ids[1], ids[0]]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's EXPLAIN QUERY PLAN
 async def test_keyset_pages_use_the_index(db: Database) -> None:
     plan = await db._executor.fetch_all(
         "EXPLAIN QUERY PLAN SELECT id FROM favorites WHERE user_id = ? AND id < ?"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from bot.storage import (
     InvalidText,
     TooLong,
 )
+from bot.storage.errors import IntegrityViolation
 from tests.storage.factories import new_generation
 
 GUILD, OTHER_GUILD = 900, 901
@@ -156,7 +156,7 @@ async def test_save_on_an_ended_game_returns_none_and_writes_nothing(db: Databas
 
 async def test_a_taken_position_fails_the_whole_move(db: Database) -> None:
     game = await run(db, await start(db), line(0, ALICE, "first"))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         await db.games.save(
             game.id,
             game.version,
@@ -251,7 +251,7 @@ async def test_finish_stores_the_poem_its_lines_and_the_link(db: Database) -> No
 
 async def test_a_failed_finish_leaves_nothing(db: Database) -> None:
     game = await run(db, await start(db), line(0, ALICE, "rain"))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         await db.games.finish(
             game.id,
             game.version,

@@ -79,6 +79,7 @@ async def test_channels_survive_setting_updates_and_reset_forgets_all(db: Databa
     assert await db.guild_settings.get(GUILD) == GuildSettings(GUILD)
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock
 async def test_settings_are_read_from_memory_while_another_process_holds_the_write_lock(
     db: Database,
 ) -> None:
@@ -155,6 +156,7 @@ async def test_a_savepoint_rolled_back_drops_only_its_own_changes(db: Database) 
     assert db.guild_settings.cached(OTHER) == GuildSettings(OTHER)
 
 
+@pytest.mark.sqlite_only  # reads the file with sqlite3
 async def test_the_cache_matches_the_file_wherever_a_change_is_cancelled(db: Database) -> None:
     """A change cancelled at any point (even with COMMIT already queued, which the worker
     thread runs anyway) leaves the cache equal to what the file holds."""

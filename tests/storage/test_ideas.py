@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from bot.storage import Database, NewIdea, NotFound
+from bot.storage.errors import IntegrityViolation
 
 
 def idea(**overrides) -> NewIdea:
@@ -56,11 +55,11 @@ async def test_pool_state_is_the_latest_cycle_of_that_pool_in_that_channel(db: D
 
 
 async def test_the_schema_refuses_inconsistent_ideas(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         await db.ideas.add(idea(source="ai"))  # an AI idea has no curated key
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         await db.ideas.add(idea(curated_key=None))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         await db.ideas.add(idea(form="essay"))
 
 
