@@ -17,6 +17,11 @@ from typing import Any, get_type_hints
 from bot.storage.validation import MAX_GENERATION_CHARS
 
 TOKEN_ENV_VARS = ("INKWELL_DISCORD_TOKEN", "DISCORD_TOKEN")
+# The model server's key (model.backend = "openai"); like the Discord token, never in a file.
+OPENAI_KEY_ENV_VARS = ("INKWELL_OPENAI_API_KEY", "OPENAI_API_KEY")
+# The key `python -m bot serve` asks its clients for; unset = no check (it listens on
+# 127.0.0.1 by default).
+SERVE_KEY_ENV_VAR = "INKWELL_SERVE_API_KEY"
 # The most characters one token can add to a piece. Tokens average about 4 characters, but a
 # model stuck on a separator line writes its longest ones over and over: SmolLM2's longest is
 # 81 (a newline and 80 spaces); 128 leaves room for other vocabularies' longer runs.
@@ -52,6 +57,20 @@ class ModelSettings:
     dtype: str = _rule("auto", choices=("auto", "float32", "bfloat16"))
     engine: str = _rule("torch", choices=("torch", "ctranslate2"), doc="see config.example.toml")
     threads: int = _rule(0, low=0, high=256, doc="torch threads for the worker; 0 = automatic")
+    # A model server that speaks the OpenAI API instead of the local engine (the keys below
+    # apply only then; see config.example.toml).
+    backend: str = _rule("local", choices=("local", "openai"), doc="'openai' = a model server")
+    base_url: str = _rule("http://127.0.0.1:8000/v1", doc="the server's API root; /v1 is added")
+    remote_model: str = _rule("", doc="the id the server serves; '' = the first it lists")
+    remote_prompts: str = _rule(
+        "auto", choices=("auto", "chat", "completion"), doc="how pieces are prompted remotely"
+    )
+    extra_sampling: bool = _rule(True, doc="send top_k and repetition_penalty (vLLM, TGI)")
+    best_of: int = _rule(4, low=1, high=16, doc="candidates per form-bound piece, through n")
+    connect_timeout: float = _rule(5.0, low=0.1, high=600.0)
+    read_timeout: float = _rule(30.0, low=0.1, high=3600.0, doc="longest gap between chunks")
+    request_timeout: float = _rule(120.0, low=0.1, high=3600.0, doc="a whole request's deadline")
+    max_retries: int = _rule(2, low=0, high=10, doc="on connection errors, 429 and 5xx only")
 
     def resolved_cache_dir(self) -> Path:
         """The model cache directory, from the setting or the platform default."""
@@ -97,6 +116,19 @@ class StorageSettings:
     """Where user data lives."""
 
     database: str = _rule("data/inkwell.db", doc="SQLite file; relative paths are from the CWD")
+    url: str = _rule("", doc="postgresql://user@host/db to use PostgreSQL; '' = the SQLite file")
+
+    def __post_init__(self) -> None:
+        # The URL may hold a password: the error names the key, not the value.
+        if self.url and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "Invalid value for storage.url: it must start with postgresql:// "
+                "(or be '' for the SQLite file in storage.database)."
+            )
+
+    def location(self) -> str:
+        """What `Database.open` takes: the PostgreSQL URL when set, else the SQLite file."""
+        return self.url or self.database
 
 
 @dataclass(frozen=True)
@@ -134,6 +166,21 @@ def discord_token() -> str | None:
         if value:
             return value
     return None
+
+
+def openai_api_key() -> str | None:
+    """The model server's API key from the environment, or None; never from a file, never
+    logged."""
+    for name in OPENAI_KEY_ENV_VARS:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def serve_api_key() -> str | None:
+    """The key ``python -m bot serve`` requires of its clients, or None for no check."""
+    return os.environ.get(SERVE_KEY_ENV_VAR, "").strip() or None
 
 
 def load_settings(path: Path | None = None) -> Settings:
