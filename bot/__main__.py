@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot console | run | sync | db upgrade``."""
+"""Command line: ``python -m bot console | run | sync | serve | db upgrade``."""
 
 from __future__ import annotations
 
@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sync to every server (Discord may take up to an hour to show them)",
     )
+    serve = commands.add_parser(
+        "serve",
+        help="serve the local model as an OpenAI-compatible API (for bots on other machines)",
+        description="Serve model.name through Inkwell's own engine at /v1/completions, "
+        "/v1/chat/completions, /v1/models and /health (model.backend is ignored here). "
+        "Set INKWELL_SERVE_API_KEY to require that key of every client.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (0 = any free port)"
+    )
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     return parser
@@ -69,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_console(args, settings)
         if args.command in ("run", "sync"):
             return _run_discord(args, settings)
+        if args.command == "serve":
+            return _serve(args, settings)
         if args.command == "db":
             return _upgrade_database(settings)
     except KeyboardInterrupt:
@@ -106,6 +119,34 @@ def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config import serve_api_key
+
+    configure_logging(settings.logging.level)
+    asyncio.run(_serve_main(args, settings, serve_api_key()))
+    return 0
+
+
+async def _serve_main(args: argparse.Namespace, settings: Settings, api_key: str | None) -> None:
+    from bot.generation.remote.server import serve
+    from bot.generation.service import GenerationService
+
+    # Always the local engine: serving a model server's model again would only add a hop.
+    generation = GenerationService(settings.model, settings.generation)
+    await generation.start(
+        lambda stage, fraction: log.info("Model: %s (%.0f%%)", stage, 100 * (fraction or 0))
+    )
+    try:
+
+        def ready(url: str) -> None:
+            # A line of its own on stdout, so scripts (and the tests) can wait for it.
+            print(f"Serving {generation.info.name} at {url}", flush=True)
+
+        await serve(generation, args.host, args.port, api_key=api_key, ready=ready)
+    finally:
+        await generation.close()
+
+
 def _upgrade_database(settings: Settings) -> int:
     from bot.storage import upgrade
 
@@ -135,7 +176,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.games import console_games
     from bot.console.progress import TerminalProgress
     from bot.console.sprints import console_sprints
-    from bot.generation.service import GenerationService
+    from bot.generation.backends import build_generation_service
     from bot.storage import Database
     from bot.writing.fairness import FairnessGate
     from bot.writing.flow import WriteFlow
@@ -143,7 +184,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
 
     # Open the database first: a bad path fails in a second, not after loading the model.
     database = await Database.open(Path(settings.storage.database))
-    generation = GenerationService(settings.model, settings.generation)
+    generation = build_generation_service(settings)
     try:
         progress = TerminalProgress(sys.stderr)
         try:

@@ -15,7 +15,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import aiohttp
 import discord
@@ -23,7 +22,7 @@ import discord
 from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings, discord_token
 from bot.errors import InkwellError
-from bot.generation.service import GenerationService
+from bot.generation.backends import build_generation_service
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
 from bot.writing.flow import WriteFlow
@@ -41,8 +40,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 @asynccontextmanager
 async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[InkwellBot]:
-    database = await Database.open(Path(settings.storage.database))
-    generation = GenerationService(settings.model, settings.generation)
+    database = await Database.open(settings.storage.location())
+    generation = build_generation_service(settings)
     try:
         if load_model:
             await generation.start(
