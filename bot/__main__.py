@@ -63,7 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port to listen on (0 = any free port)"
     )
     database = commands.add_parser("db", help="database maintenance")
-    database.add_argument("action", choices=["upgrade"], help="apply pending migrations")
+    actions = database.add_subparsers(dest="action", required=True)
+    actions.add_parser("upgrade", help="apply pending migrations (storage.url, else the file)")
+    copy = actions.add_parser(
+        "migrate-to",
+        help="copy the SQLite database into PostgreSQL",
+        description="Copy every table of the SQLite file (storage.database, or --from) into "
+        "the PostgreSQL database at URL, ids included, then check the row counts. The target "
+        "must exist; its schema is created. Put the password in PGPASSWORD, not the URL.",
+    )
+    copy.add_argument("url", help="postgresql://user@host:port/dbname")
+    copy.add_argument("--from", dest="source", type=Path, help="the SQLite file to copy")
+    copy.add_argument("--replace", action="store_true", help="delete what the target holds first")
     return parser
 
 
@@ -82,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_discord(args, settings)
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "db" and args.action == "migrate-to":
+            return _migrate_to(args, settings)
         if args.command == "db":
             return _upgrade_database(settings)
     except KeyboardInterrupt:
@@ -151,12 +164,41 @@ def _upgrade_database(settings: Settings) -> int:
     from bot.storage import upgrade
 
     configure_logging(settings.logging.level)
-    path = Path(settings.storage.database)
-    before, after = asyncio.run(upgrade(path))
-    if before == after:
-        print(f"{path} is up to date (schema version {after}).")
+    if settings.storage.url:
+        from bot.storage import migrate_postgres
+        from bot.storage.migrate import discover
+        from bot.storage.postgres import redact
+
+        where = redact(settings.storage.url)
+        migrations = discover(None, "postgresql")
+        before, after = asyncio.run(migrate_postgres.upgrade(settings.storage.url, migrations))
     else:
-        print(f"Upgraded {path} from schema version {before} to {after}.")
+        where = settings.storage.database
+        before, after = asyncio.run(upgrade(Path(where)))
+    if before == after:
+        print(f"{where} is up to date (schema version {after}).")
+    else:
+        print(f"Upgraded {where} from schema version {before} to {after}.")
+    return 0
+
+
+def _migrate_to(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.copy import copy_sqlite_to_postgres
+    from bot.storage.postgres import is_postgres_url, redact
+
+    configure_logging(settings.logging.level)
+    if not is_postgres_url(args.url):
+        print("Error: migrate-to takes a postgresql:// URL.", file=sys.stderr)
+        return 2
+    source = args.source or Path(settings.storage.database)
+    copied = asyncio.run(copy_sqlite_to_postgres(source, args.url, replace=args.replace))
+    width = max(len(table.name) for table in copied)
+    print(f"Copied {source} to {redact(args.url)}:")
+    for table in copied:
+        print(f"  {table.name:<{width}}  {table.target_rows:>8} rows (SQLite: {table.source_rows})")
+    total = sum(table.target_rows for table in copied)
+    print(f"All {len(copied)} tables match, {total} rows in all.")
+    print("To run on it, set storage.url to this URL.")
     return 0
 
 
@@ -183,7 +225,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.writing.pieces import WritingService
 
     # Open the database first: a bad path fails in a second, not after loading the model.
-    database = await Database.open(Path(settings.storage.database))
+    database = await Database.open(settings.storage.location())
     generation = build_generation_service(settings)
     try:
         progress = TerminalProgress(sys.stderr)

@@ -131,3 +131,13 @@ def test_db_upgrade_then_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     assert main(["--config", str(config), "db", "upgrade"]) == 0
     assert capsys.readouterr().out == f"{database} is up to date (schema version {latest}).\n"
+
+
+def test_db_migrate_to_wants_a_postgresql_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "db", "migrate-to", "other.db"]) == 2
+    assert "postgresql://" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "db", "migrate-to"])  # the URL is required

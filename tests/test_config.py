@@ -107,3 +107,14 @@ def test_the_bundled_models_longest_token_is_within_the_bound():
     # Byte-level BPE spells each byte as one character, so a token's length in characters
     # is its length in bytes, at least as long as the text it decodes to.
     assert 70 < max(len(token) for token in tokens) <= MAX_CHARS_PER_TOKEN
+
+
+def test_storage_url_must_be_postgresql_and_is_never_echoed() -> None:
+    from bot.config import ConfigError, settings_from_dict
+
+    settings = settings_from_dict({"storage": {"url": "postgresql://inkwell@db/inkwell"}})
+    assert settings.storage.location() == "postgresql://inkwell@db/inkwell"
+    assert settings_from_dict({}).storage.location() == "data/inkwell.db"
+    with pytest.raises(ConfigError, match=r"storage\.url") as error:
+        settings_from_dict({"storage": {"url": "mysql://u:secret@h/d"}})
+    assert "secret" not in str(error.value)
