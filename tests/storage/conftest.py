@@ -5,10 +5,12 @@ exists only there: the file, WAL, pragmas, a second program holding the lock; an
 `postgresql_only` for PostgreSQL's own properties (a pool's connections racing).
 
 The server (see postgres_server.py) starts once, at collection, only when PostgreSQL tests
-were collected. When it can't, those tests are left out with one line saying why."""
+were collected. When it can't, those tests are left out with one line saying why (but
+when INKWELL_TEST_POSTGRES_URL names a server that doesn't answer, the run stops)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 
 from bot.storage import Database
 from tests.storage.factories import TickingClock
-from tests.storage.postgres_server import TEMPLATE, PostgresServer, postgres_server
+from tests.storage.postgres_server import ENV_URL, TEMPLATE, PostgresServer, postgres_server
 
 _SERVER = pytest.StashKey[PostgresServer]()
 _STACK = pytest.StashKey[ExitStack]()
@@ -54,6 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.stash[_STACK] = stack
     except RuntimeError as exc:
         stack.close()
+        if os.environ.get(ENV_URL):  # a server was promised (CI starts one): that's a failure
+            raise pytest.UsageError(f"{ENV_URL} is set but unusable: {exc}") from exc
         config.stash[_LEFT_OUT] = (len(wanted), str(exc))
         items[:] = [item for item in items if not _on_postgres(item)]
         config.hook.pytest_deselected(items=wanted)

@@ -133,7 +133,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     url = os.environ.get(ENV_URL)
     if url:
         server = PostgresServer(url)
-        asyncio.run(server.prepare_template())
+        _prepare(server, f"{ENV_URL} ({urlsplit(url).path or url})")
         yield server
         return
     initdb = _find_initdb()
@@ -149,7 +149,14 @@ def postgres_server() -> Iterator[PostgresServer]:
         ) from exc
     try:
         server = PostgresServer(url)
-        asyncio.run(server.prepare_template())
+        _prepare(server, f"the cluster started with {initdb}")
         yield server
     finally:
         cluster.__exit__(None, None, None)
+
+
+def _prepare(server: PostgresServer, where: str) -> None:
+    try:
+        asyncio.run(server.prepare_template())
+    except Exception as exc:  # any failure here means: no usable server
+        raise RuntimeError(f"couldn't prepare a database on {where}: {exc!r}") from exc
