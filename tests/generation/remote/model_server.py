@@ -72,7 +72,9 @@ class Relay:
     upstream: str  # http://127.0.0.1:N (no /v1)
     fail_next: int = 0
     fail_status: int = 503
+    refuse_n: bool = False  # answer 400 to n > 1, as some servers do
     posts: int = 0
+    candidates_asked: list[int] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
     statuses: list[int] = field(default_factory=list)
@@ -81,6 +83,11 @@ class Relay:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method == "POST":
             self.posts += 1
+            asked = int((await request.json()).get("n") or 1)
+            self.candidates_asked.append(asked)
+            if self.refuse_n and asked > 1:
+                body = {"error": {"message": "n must be 1", "type": "invalid_request_error"}}
+                return web.json_response(body, status=400)
             if self.fail_next > 0:
                 self.fail_next -= 1
                 self.statuses.append(self.fail_status)

@@ -226,3 +226,44 @@ async def test_score_reads_the_servers_log_probabilities(server_url):
     assert [t.text for t in score.tokens] == ["The", " quiet", " pond"]
     assert all(t.logprob < 0 for t in score.tokens)
     assert score.perplexity > 1
+
+
+class OnlyThis:
+    """A form only one text keeps: the constraint's protocol, with a known answer."""
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+
+    def allowed(self, text, candidates):
+        return [self.wanted.startswith(text + c) for c in candidates]
+
+    def may_end(self, text):
+        return text == self.wanted
+
+    def rescue(self, text):
+        return []
+
+
+async def test_a_form_is_kept_by_choosing_among_n_candidates(server_url):
+    async with relay(server_url) as peer, remote(peer.url, best_of=4) as service:
+        # bot serve seeds candidate i with seed + i: each can be written alone to know it.
+        alone = [
+            (await service.generate(request(seed=10 + i, max_new_tokens=12))).text for i in range(4)
+        ]
+        assert len(set(alone)) == 4
+        result = await service.generate(
+            request(seed=10, max_new_tokens=12, constraint=OnlyThis(alone[2]))
+        )
+    assert result.text == alone[2]
+    assert result.sampling.seed == 10
+    assert peer.candidates_asked == [1, 1, 1, 1, 4]
+
+
+async def test_a_server_that_refuses_n_writes_one_candidate_from_then_on(server_url):
+    async with relay(server_url, refuse_n=True) as peer, remote(peer.url, best_of=4) as service:
+        plain = await service.generate(request(seed=10, max_new_tokens=12))
+        form = OnlyThis("never written")
+        first = await service.generate(request(seed=10, max_new_tokens=12, constraint=form))
+        second = await service.generate(request(seed=10, max_new_tokens=12, constraint=form))
+    assert first.text == second.text == plain.text  # the one candidate there is
+    assert peer.candidates_asked == [1, 4, 1, 1]
