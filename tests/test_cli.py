@@ -141,3 +141,32 @@ def test_db_migrate_to_wants_a_postgresql_url(
     assert "postgresql://" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--config", str(config), "db", "migrate-to"])  # the URL is required
+
+
+def test_serve_takes_host_and_port_with_local_defaults() -> None:
+    from bot.__main__ import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert (args.command, args.host, args.port) == ("serve", "127.0.0.1", 8000)
+    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9001"])
+    assert (args.host, args.port) == ("0.0.0.0", 9001)
+
+
+def test_serve_answers_openai_clients(tmp_path: Path, tiny_gpt2_dir) -> None:
+    """The real `python -m bot serve` process (see tests/generation/remote for the API)."""
+    import json
+    import urllib.request
+
+    from tests.generation.remote.model_server import model_server
+
+    with model_server(tmp_path, tiny_gpt2_dir) as api:
+        with urllib.request.urlopen(api + "/models", timeout=10) as response:
+            served = json.load(response)["data"][0]["id"]
+        body = json.dumps({"prompt": "Rain", "max_tokens": 3, "seed": 1}).encode()
+        request = urllib.request.Request(
+            api + "/completions", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)
+    assert served == tiny_gpt2_dir.name
+    assert answer["model"] == served and answer["choices"][0]["text"]
