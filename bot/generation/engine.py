@@ -1,9 +1,10 @@
 """The worker thread that owns the model and decodes many requests in one batch.
 
-Continuous batching: a request that arrives while others are being written is prefilled on its
-own and joins the running batch at the next step (its KV cache is left-padded to the batch's
-length); a finished or cancelled row leaves the batch at once. Each row keeps its own sampling
-parameters, random generator and stop rule, so one batch can mix haiku and stories.
+Continuous batching: a request that arrives while others are being written is prefilled and
+joins the running batch at the next step; a finished or cancelled row leaves the batch at once.
+Each row keeps its own sampling parameters, random generator and stop rule, so one batch can
+mix haiku and stories. How the rows' keys and values are kept is the ``DecodeBatch``'s business:
+``fast.batch.SlotBatch`` (the fast decoder) or ``hf_batch.TransformersBatch``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from bot.errors import GenerationFailed
 from bot.generation.constrained import TokenTexts, constrained_token
@@ -27,7 +28,7 @@ from bot.generation.types import (
     GenerationUpdate,
 )
 
-__all__ = ["BatchingEngine", "Job", "Sink"]
+__all__ = ["BatchingEngine", "DecodeBatch", "Job", "Sink"]
 
 log = logging.getLogger(__name__)
 
@@ -42,29 +43,34 @@ class _Row:
     text: str = ""
 
 
-@dataclass
-class _Prefilled:
-    """New rows with their own KV cache, ready to join the running batch."""
+class DecodeBatch(Protocol):
+    """The rows being written, as the model sees them; used only on the worker thread."""
 
-    rows: list[_Row]
-    cache: Any
-    mask: torch.Tensor
-    logits: torch.Tensor
+    def warm_up(self) -> None: ...
+    def prefill(self, prompts: list[list[int]]) -> torch.Tensor: ...
+    def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor: ...
+    def keep(self, indices: list[int]) -> None: ...
+    def score(self, sequences: list[list[int]]) -> list[list[float]]: ...
 
 
 class BatchingEngine(JobQueue):
     """Owns the model on one thread; ``submit`` and ``cancel`` are safe from any thread."""
 
     def __init__(
-        self, loaded: LoadedModel, *, max_batch_size: int, max_waiting: int, threads: int = 0
+        self,
+        loaded: LoadedModel,
+        batch: DecodeBatch,
+        *,
+        max_batch_size: int,
+        max_waiting: int,
+        threads: int = 0,
     ) -> None:
         super().__init__(max_waiting)
         self._loaded = loaded
+        self._batch = batch
         self._max_batch = max_batch_size
         self._threads = threads
         self._rows: list[_Row] = []
-        self._cache: Any = None  # transformers DynamicCache for self._rows, or None
-        self._mask: torch.Tensor | None = None  # [rows, cache length]; 0 marks left padding
         self._token_texts = TokenTexts(loaded.tokenizer)  # built when a constrained row comes
         self._thread = threading.Thread(target=self._run, name="inkwell-generation", daemon=True)
 
@@ -98,20 +104,21 @@ class BatchingEngine(JobQueue):
                 if admitted is None:
                     break
                 # Texts to score cost one forward pass, between two steps of the batch.
-                score_jobs(self._loaded.model, self._loaded.pad_id, scoring)
+                score_jobs(self._batch.score, scoring)
                 for position, job in enumerate(still_waiting, start=1):
                     job.sink(GenerationUpdate(queue_position=position))
-                joining = self._prefill_or_fail(admitted)
                 try:
-                    if joining is not None:
-                        self._merge(joining.rows, joining.cache, joining.mask)
-                        self._advance(joining.rows, joining.logits)
+                    joined = self._prefill_or_fail(admitted)
+                    if joined:
+                        # The new rows' first tokens come from their prompts' logits.
+                        self._advance(*joined)
                     if self._rows:
                         self._step()
                 except Exception as exc:  # one bad batch must not kill the worker
                     log.exception("Generation step failed; failing %d rows", len(self._rows))
                     self._fail([row.job for row in self._rows], exc)
-                    self._rows, self._cache, self._mask = [], None, None
+                    self._rows = []
+                    self._batch.keep([])
         self._shutdown()
 
     def _next_admissions(self) -> tuple[list[Job] | None, list[Job], list[ScoreJob]]:
@@ -130,38 +137,18 @@ class BatchingEngine(JobQueue):
             # Positions only change when someone was admitted; don't spam the sinks otherwise.
             return admitted, list(self._waiting) if admitted else [], scoring
 
-    def _prefill_or_fail(self, jobs: list[Job]) -> _Prefilled | None:
-        """Prefill ``jobs``; if that fails only they fail, and the running batch, which the
-        prefill has not touched yet, carries on."""
+    def _prefill_or_fail(self, jobs: list[Job]) -> tuple[list[_Row], torch.Tensor] | None:
+        """Prefill ``jobs`` and add them to the batch, returning the new rows and their
+        logits; if that fails only they fail, and the running batch, which the prefill has not
+        touched, carries on."""
         if not jobs:
             return None
         try:
-            return self._prefill(jobs)
+            logits = self._batch.prefill([job.input_ids for job in jobs])
         except Exception as exc:
             log.exception("Prefill of %d new rows failed", len(jobs))
             self._fail(jobs, exc)
             return None
-
-    def _prefill(self, jobs: list[Job]) -> _Prefilled:
-        loaded = self._loaded
-        longest = max(len(job.input_ids) for job in jobs)
-        ids = torch.full((len(jobs), longest), loaded.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(jobs), longest), dtype=torch.long)
-        for index, job in enumerate(jobs):
-            ids[index, longest - len(job.input_ids) :] = torch.tensor(job.input_ids)
-            mask[index, longest - len(job.input_ids) :] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        from transformers import DynamicCache
-
-        cache = DynamicCache()
-        output = loaded.model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
         new_rows = [
             _Row(
                 job=job,
@@ -170,46 +157,16 @@ class BatchingEngine(JobQueue):
             )
             for job in jobs
         ]
-        return _Prefilled(new_rows, cache, mask, output.logits[:, -1, :])
-
-    def _merge(self, new_rows: list[_Row], cache: Any, mask: torch.Tensor) -> None:
-        """Join freshly prefilled rows to the running batch, left-padding the shorter cache."""
-        if self._cache is None or self._mask is None or not self._rows:
-            self._rows, self._cache, self._mask = new_rows, cache, mask
-            return
-        old_len, new_len = self._mask.shape[1], mask.shape[1]
-        target = max(old_len, new_len)
-        for old_layer, new_layer in zip(self._cache.layers, cache.layers, strict=True):
-            for name in ("keys", "values"):
-                old = _left_pad(getattr(old_layer, name), target - old_len, dim=2)
-                new = _left_pad(getattr(new_layer, name), target - new_len, dim=2)
-                setattr(old_layer, name, torch.cat([old, new], dim=0))
-        self._mask = torch.cat(
-            [
-                _left_pad(self._mask, target - old_len, dim=1),
-                _left_pad(mask, target - new_len, dim=1),
-            ],
-            dim=0,
-        )
         self._rows = self._rows + new_rows
+        return new_rows, logits
 
     def _step(self) -> None:
         """Feed every row its pending token and sample the next one."""
-        assert self._mask is not None
         rows = self._rows
-        ids = torch.tensor([[row.pending_token] for row in rows], dtype=torch.long)
-        positions = torch.tensor([[row.position] for row in rows], dtype=torch.long)
-        self._mask = torch.cat([self._mask, torch.ones((len(rows), 1), dtype=torch.long)], 1)
-        output = self._loaded.model(
-            input_ids=ids,
-            attention_mask=self._mask,
-            position_ids=positions,
-            cache=self._cache,
-            use_cache=True,
-        )
+        logits = self._batch.step([row.pending_token for row in rows], [r.position for r in rows])
         for row in rows:
             row.position += 1
-        self._advance(rows, output.logits[:, -1, :])
+        self._advance(rows, logits)
 
     def _advance(self, rows: list[_Row], logits: torch.Tensor) -> None:
         """Sample one token for each of ``rows`` (aligned with ``logits``), stream the text and
@@ -306,18 +263,7 @@ class BatchingEngine(JobQueue):
             self._select_rows(keep)
 
     def _select_rows(self, keep: list[int]) -> None:
-        if not keep:
-            self._rows, self._cache, self._mask = [], None, None
-            return
-        assert self._mask is not None
-        index = torch.tensor(keep, dtype=torch.long)
-        mask = self._mask.index_select(0, index)
-        # Columns that are padding for every remaining row are dead weight in each step.
-        first_live = int(mask.any(dim=0).to(torch.long).argmax())
-        for layer in self._cache.layers:
-            layer.keys = layer.keys.index_select(0, index)[:, :, first_live:, :]
-            layer.values = layer.values.index_select(0, index)[:, :, first_live:, :]
-        self._mask = mask[:, first_live:]
+        self._batch.keep(keep)
         self._rows = [self._rows[i] for i in keep]
 
     def _result(self, row: _Row, reason: FinishReason) -> GenerationResult:
@@ -343,17 +289,9 @@ class BatchingEngine(JobQueue):
         with self._condition:
             pending = [row.job for row in self._rows] + self._waiting
             scoring, self._scoring = self._scoring, []
-            self._rows, self._waiting, self._cache, self._mask = [], [], None, None
+            self._rows, self._waiting = [], []
         for job in pending:
             if not job.cancelled.is_set():
                 job.sink(error)
         for score in scoring:
             score.sink(error)
-
-
-def _left_pad(tensor: torch.Tensor, amount: int, *, dim: int) -> torch.Tensor:
-    if amount == 0:
-        return tensor
-    shape = list(tensor.shape)
-    shape[dim] = amount
-    return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)

@@ -46,9 +46,16 @@ class LoadedModel:
 
 
 def load_model(
-    name: str, *, cache_dir: Path, dtype: str = "auto", progress: ProgressCallback | None = None
+    name: str,
+    *,
+    cache_dir: Path,
+    dtype: str = "auto",
+    progress: ProgressCallback | None = None,
+    onednn: bool = True,
 ) -> LoadedModel:
-    """Load ``name`` (see module doc) for generation on the CPU, reporting progress."""
+    """Load ``name`` (see module doc) for generation on the CPU, reporting progress.
+    ``onednn`` routes float32 linear layers through oneDNN (see ``onednn``); the fast
+    decoder, which repacks the weights itself, turns it off."""
     from bot.generation.torch_setup import torch  # first: it sets the OpenMP wait policy
 
     report = progress or (lambda _stage, _fraction: None)
@@ -69,7 +76,7 @@ def load_model(
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
     model.eval()
-    if torch_dtype == torch.float32:
+    if torch_dtype == torch.float32 and onednn:
         from bot.generation.onednn import use_onednn_linears
 
         use_onednn_linears(model)

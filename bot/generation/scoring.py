@@ -8,6 +8,7 @@ texts never holds [batch, length, vocabulary] probabilities at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bot.errors import GenerationFailed
@@ -19,13 +20,16 @@ log = logging.getLogger(__name__)
 MAX_SCORE_BATCH = 4  # logits of 4 x 256 tokens x 50k vocabulary: ~200 MB, briefly
 
 
-def score_jobs(model: Any, pad_id: int, jobs: list[ScoreJob]) -> None:
-    """Score ``jobs`` in one forward pass and hand each its log-probabilities; if the pass
-    fails, every job in it is told so."""
+Scorer = Callable[[list[list[int]]], list[list[float]]]
+
+
+def score_jobs(scorer: Scorer, jobs: list[ScoreJob]) -> None:
+    """Score ``jobs`` with ``scorer`` (one pass) and hand each its log-probabilities; if the
+    pass fails, every job in it is told so."""
     if not jobs:
         return
     try:
-        results = _forward(model, pad_id, [job.input_ids for job in jobs])
+        results = scorer([job.input_ids for job in jobs])
     except Exception as exc:
         log.exception("Scoring %d texts failed", len(jobs))
         error = GenerationFailed("Something went wrong while scoring; please try again.")
@@ -37,7 +41,9 @@ def score_jobs(model: Any, pad_id: int, jobs: list[ScoreJob]) -> None:
         job.sink(logprobs)
 
 
-def _forward(model: Any, pad_id: int, sequences: list[list[int]]) -> list[list[float]]:
+def score_sequences(model: Any, pad_id: int, sequences: list[list[int]]) -> list[list[float]]:
+    """Log-probabilities of every token after the first, from one right-padded forward pass
+    of a transformers model."""
     longest = max(len(ids) for ids in sequences)
     ids = torch.full((len(sequences), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), longest), dtype=torch.long)

@@ -221,14 +221,15 @@ async def test_a_failed_prefill_fails_only_the_new_request(service, monkeypatch)
     engine = service._engine
     running = service.stream(request(seed=1, max_new_tokens=64))
     await running.__anext__()  # a row is being written
-    real_prefill = engine._prefill
+    batch = engine._batch
+    real_prefill = batch.prefill
 
-    def broken_prefill(jobs):
-        if any(len(job.input_ids) > 20 for job in jobs):
+    def broken_prefill(prompts):
+        if any(len(prompt) > 20 for prompt in prompts):
             raise RuntimeError("simulated failure while reading the prompt")
-        return real_prefill(jobs)
+        return real_prefill(prompts)
 
-    monkeypatch.setattr(engine, "_prefill", broken_prefill)
+    monkeypatch.setattr(batch, "prefill", broken_prefill)
     with pytest.raises(GenerationFailed, match="please try again"):
         await asyncio.wait_for(service.generate(request(prompt="word " * 30, seed=2)), 10)
     results = [u.result async for u in running if u.result is not None]
