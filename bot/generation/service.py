@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol, TypeVar
 
 from bot.config import GenerationSettings, ModelSettings
 from bot.errors import GenerationFailed, InvalidRequest
@@ -31,6 +32,8 @@ from bot.generation.types import (
 from bot.generation.validation import resolve_sampling
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_SCORE_TOKENS = 256  # a forward pass over this many tokens is a fraction of a second
 
@@ -58,8 +61,8 @@ class GenerationService:
 
     async def start(self, progress: ProgressCallback | None = None) -> None:
         """Load the model in a thread (seconds) and start the worker."""
-        self._loaded = await asyncio.to_thread(self._load, progress)
-        self._engine = await asyncio.to_thread(self._build_engine, self._loaded)
+        self._loaded = await in_passing_thread(self._load, progress)
+        self._engine = await in_passing_thread(self._build_engine, self._loaded)
         self._engine.start()
 
     def _load(self, progress: ProgressCallback | None) -> LoadedModel:
@@ -77,11 +80,13 @@ class GenerationService:
             )
         from bot.generation.loading import load_model
 
+        fast = settings.engine == "fast"
         return load_model(
             settings.name,
             cache_dir=settings.resolved_cache_dir(),
-            dtype=settings.dtype,
+            dtype="float32" if fast else settings.dtype,
             progress=progress,
+            onednn=not fast,
         )
 
     def _build_engine(self, loaded: LoadedModel) -> Engine:
@@ -103,10 +108,21 @@ class GenerationService:
         from bot.generation.engine import BatchingEngine
         from bot.generation.torch_setup import torch
 
+        if self._model_settings.engine == "fast":
+            from bot.generation.fast.setup import fast_batch
+
+            batch = fast_batch(loaded, self._model_settings.dtype, settings)
+        else:
+            from bot.generation.hf_batch import TransformersBatch
+
+            batch = TransformersBatch(loaded)
+        if threads > 0:
+            torch.set_num_threads(threads)
         with torch.inference_mode():
-            loaded.model(input_ids=torch.tensor([[loaded.pad_id]]), use_cache=False)
+            batch.warm_up()
         return BatchingEngine(
             loaded,
+            batch,
             max_batch_size=settings.max_batch_size,
             max_waiting=settings.max_queue,
             threads=threads,
@@ -291,6 +307,40 @@ class GenerationService:
         if self._engine is None:
             raise GenerationFailed("The writer is not running; please try again in a moment.")
         return self._engine
+
+
+async def in_passing_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run ``function`` on a thread that ends with it.
+
+    Each thread that runs torch work keeps its own OpenMP team for as long as it lives, and
+    once a process holds more OpenMP threads than cores, libgomp stops spinning between
+    parallel regions; the worker's decoding products then took twice as long. So loading and
+    warming up run on threads that exit, unlike ``asyncio.to_thread``'s pool, and the engine's
+    worker is left as the one thread with a team.
+    """
+    loop = asyncio.get_running_loop()
+    outcome: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: T | None, error: BaseException | None) -> None:
+        if outcome.done():
+            return
+        if error is not None:
+            outcome.set_exception(error)
+        else:
+            outcome.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value = function(*args)
+        except BaseException as exc:  # handed to the awaiting task
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, None, exc)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+            loop.call_soon_threadsafe(settle, value, None)
+
+    threading.Thread(target=run, name="inkwell-model-setup", daemon=True).start()
+    return await outcome
 
 
 def _unbound_sink(item: GenerationUpdate | BaseException) -> None:
