@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-ENGINES = ["naive", "torch", "torch-bf16", "ctranslate2"]
+ENGINES = ["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2"]
 
 
 def cache_dir() -> Path:

@@ -140,8 +140,8 @@ class Service:
         from bot.config import GenerationSettings, ModelSettings
         from bot.generation.service import GenerationService
 
-        dtype = "bfloat16" if engine == "torch-bf16" else "auto"
-        name = "torch" if engine.startswith("torch") else engine
+        dtype = "bfloat16" if engine.endswith("-bf16") else "auto"
+        name = engine.removesuffix("-bf16")
         settings = GenerationSettings(max_batch_size=16, max_queue=64)
         self.service = GenerationService(
             ModelSettings(name=model_dir, dtype=dtype, engine=name, threads=threads), settings
@@ -229,7 +229,9 @@ async def main_async(args):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("model")
-    parser.add_argument("engine", choices=["naive", "torch", "torch-bf16", "ctranslate2"])
+    parser.add_argument(
+        "engine", choices=["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2"]
+    )
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=64)

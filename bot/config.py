@@ -55,7 +55,9 @@ class ModelSettings:
     name: str = _rule("bundled", doc="'bundled', a Hugging Face id such as 'gpt2', or a directory")
     cache_dir: str = _rule("", doc="where converted models are kept; '' = ~/.cache/inkwell")
     dtype: str = _rule("auto", choices=("auto", "float32", "bfloat16"))
-    engine: str = _rule("torch", choices=("torch", "ctranslate2"), doc="see config.example.toml")
+    engine: str = _rule(
+        "fast", choices=("fast", "torch", "ctranslate2"), doc="see config.example.toml"
+    )
     threads: int = _rule(0, low=0, high=256, doc="torch threads for the worker; 0 = automatic")
     # A model server that speaks the OpenAI API instead of the local engine (the keys below
     # apply only then; see config.example.toml).
