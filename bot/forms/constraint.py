@@ -46,8 +46,11 @@ _ALLOWED_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,.;!?'\u2019\u2014"
 )
 # Tidy typing: no double spaces, no space before a mark, a space after one, no runs of marks
-# ("...", ",."), no SHOUTED words, no hyphen at a line's end.
-_UNTIDY = re.compile(r"  |\s[,.;!?]|[,.;!?][A-Za-z]|[,.;!?\-]{2}|[A-Z]{2}|[a-z][A-Z]")
+# ("...", ",."), no doubled or stray apostrophes ("''", ".'": a small model loops on them
+# once a line's count is met), no SHOUTED words, no hyphen at a line's end.
+_UNTIDY = re.compile(
+    r"  |\s[,.;!?]|[,.;!?][A-Za-z]|[,.;!?\-]{2}|['\u2019]{2}|[,.;!?]['\u2019]|[A-Z]{2}|[a-z][A-Z]"
+)
 _MARK_FIRST = re.compile(r"^\s*[,.;!?\-]")
 # A rhyme group's first line must end on a word with at least this many common rhymes left
 # for the lines that follow it.
