@@ -90,18 +90,31 @@ class TransformersBatch:
             return
         old_len, new_len = self._mask.shape[1], mask.shape[1]
         target = max(old_len, new_len)
-        for old_layer, new_layer in zip(self._cache.layers, cache.layers, strict=True):
-            for name in ("keys", "values"):
-                old = _left_pad(getattr(old_layer, name), target - old_len, dim=2)
-                new = _left_pad(getattr(new_layer, name), target - new_len, dim=2)
-                setattr(old_layer, name, torch.cat([old, new], dim=0))
-        self._mask = torch.cat(
+        # Everything is built before anything is assigned: a failure (out of memory) leaves
+        # the running rows as they were, and only the new ones fail.
+        merged = [
+            [
+                torch.cat(
+                    [
+                        _left_pad(getattr(old_layer, name), target - old_len, dim=2),
+                        _left_pad(getattr(new_layer, name), target - new_len, dim=2),
+                    ],
+                    dim=0,
+                )
+                for name in ("keys", "values")
+            ]
+            for old_layer, new_layer in zip(self._cache.layers, cache.layers, strict=True)
+        ]
+        merged_mask = torch.cat(
             [
                 _left_pad(self._mask, target - old_len, dim=1),
                 _left_pad(mask, target - new_len, dim=1),
             ],
             dim=0,
         )
+        for layer, (keys, values) in zip(self._cache.layers, merged, strict=True):
+            layer.keys, layer.values = keys, values
+        self._mask = merged_mask
 
 
 def _left_pad(tensor: torch.Tensor, amount: int, *, dim: int) -> torch.Tensor:

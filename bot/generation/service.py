@@ -324,7 +324,9 @@ async def in_passing_thread(function: Callable[..., T], *args: Any) -> T:
     def settle(value: T | None, error: BaseException | None) -> None:
         if outcome.done():
             return
-        if error is not None:
+        if isinstance(error, StopIteration):  # a future cannot hold one
+            outcome.set_exception(RuntimeError(repr(error)))
+        elif error is not None:
             outcome.set_exception(error)
         else:
             outcome.set_result(value)  # type: ignore[arg-type]

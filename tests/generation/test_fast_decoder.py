@@ -72,17 +72,21 @@ def test_int8_decoder_stays_close_to_transformers(build):
     assert int(logits.argmax()) == int(reference[-1].argmax())
 
 
-def test_a_rows_logits_do_not_depend_on_the_rows_beside_it():
-    # The seed promise: the same row alone and in a batch with longer rows, bit for bit.
-    fast = decoder(tiny_llama(), "auto", slots=3)
+@pytest.mark.parametrize("kind", ["auto", "int8", "bfloat16", "float32"])
+@pytest.mark.parametrize("crowd", [3, 30])
+def test_a_rows_logits_do_not_depend_on_the_rows_beside_it(kind, crowd):
+    # The seed promise: the same row alone and in a batch with longer rows, bit for bit, up
+    # to more rows than the int8 kernel is used for when reading a prompt.
+    fast = decoder(tiny_llama(), kind, slots=crowd)
     with torch.inference_mode():
         fast.prefill(0, PROMPT)
         alone = fast.decode([8], [len(PROMPT)])[0]
         long_prompt = list(range(1, SPAN_QUANTUM + 30))
         fast.prefill(0, PROMPT)
         fast.prefill(1, long_prompt)
-        fast.prefill(2, [4, 4])
-        crowded = fast.decode([8, 9, 10], [len(PROMPT), len(long_prompt), 2])
+        for slot in range(2, crowd):
+            fast.prefill(slot, [4, slot])
+        crowded = fast.decode([8] * crowd, [len(PROMPT), len(long_prompt), *([2] * (crowd - 2))])
     assert torch.equal(crowded[0], alone)
 
 

@@ -2,8 +2,9 @@
 
 Rows of the running batch live in slots ``0..rows-1``; when a row leaves, the rows after it
 move down (a copy of their cache, once), so every step reads the cache as one view, never a
-gathered copy. The cache is allocated once and only touched as far as it is used, so its
-resident memory grows with the pieces being written, not with the context window.
+gathered copy. The cache is allocated once and only touched as far as it is used: its resident
+memory grows with the longest piece written so far (in every slot), not with the context
+window.
 
 Attention spans the batch's longest row, rounded up to ``SPAN_QUANTUM`` so that a row's
 result does not depend on how long the other rows are: the positions a row does not have are
@@ -106,7 +107,7 @@ class FastDecoder:
         hidden = self._embed(torch.tensor(ids, dtype=torch.long), position_ids)
         for index, layer in enumerate(w.layers):
             x = layer.attention_norm(hidden).to(self.dtype)
-            qkv = layer.qkv(x)
+            qkv = layer.qkv(x, prompt=True)
             q = qkv[:, : self._q_width].view(length, w.heads, w.head_dim)
             k = qkv[:, self._q_width : self._q_width + self._kv_width]
             k = k.view(length, w.kv_heads, w.head_dim)
@@ -127,19 +128,21 @@ class FastDecoder:
                 enable_gqa=w.heads != w.kv_heads,
             )
             attended = attended[0].transpose(0, 1).reshape(length, self._q_width)
-            hidden = hidden + layer.out(attended).float()
-            hidden = hidden + self._feed_forward(layer, hidden)
+            hidden = hidden + layer.out(attended, prompt=True).float()
+            hidden = hidden + self._feed_forward(layer, hidden, prompt=True)
         return hidden
 
-    def _feed_forward(self, layer: Layer, hidden: torch.Tensor) -> torch.Tensor:
+    def _feed_forward(
+        self, layer: Layer, hidden: torch.Tensor, *, prompt: bool = False
+    ) -> torch.Tensor:
         x = layer.feed_forward_norm(hidden).to(self.dtype)
-        up = layer.up(x)
+        up = layer.up(x, prompt=prompt)
         if self.weights.gated:
             gate, value = up.chunk(2, dim=-1)
             up = F.silu(gate) * value
         else:
             up = F.gelu(up, approximate="tanh" if self.weights.tanh_gelu else "none")
-        return layer.down(up).float()
+        return layer.down(up, prompt=prompt).float()
 
     def _embed(self, token_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         hidden = self.weights.embedding.rows(token_ids)

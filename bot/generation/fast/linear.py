@@ -15,7 +15,9 @@ from bot.generation.torch_setup import torch
 
 # The int8 kernel needs its input width in multiples of 16 (other widths crash or go wrong).
 INT8_WIDTH_MULTIPLE = 16
-# Above this many rows, one dequantized bfloat16 product beats the row-by-row int8 kernel.
+# A prompt longer than this is read with one dequantized bfloat16 product, which beats the
+# row-by-row int8 kernel there. Only prompts: a decoding step of any batch size stays on the
+# int8 kernel, whose rows never depend on each other.
 DEQUANTIZE_ABOVE_ROWS = 24
 INT4_GROUP = 32  # weights per scale and zero point, along the input
 INT4_ROWS_MULTIPLE = 16  # the int4 kernel's output width must be a multiple of this
@@ -69,16 +71,26 @@ class PackedLinear:
         extra = 0 if self.scale is None else self.scale.numel() * self.scale.element_size()
         return self.weight.numel() * self.weight.element_size() + extra
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply the layer to ``x`` of shape [rows, in_features]."""
+    def __call__(self, x: torch.Tensor, *, prompt: bool = False) -> torch.Tensor:
+        """Apply the layer to ``x`` of shape [rows, in_features]; ``prompt`` says the rows are
+        one prompt's tokens (read once), not a decoding step's rows."""
         if self.kind == "int4":
             assert self.scale is not None
             out = torch._weight_int4pack_mm_for_cpu(x, self.weight, INT4_GROUP, self.scale)
             if out.shape[1] != self.out_features:
                 out = out[:, : self.out_features]
+        elif self.kind == "float32":
+            if prompt or x.shape[0] == 1:
+                return torch.nn.functional.linear(x, self.weight, self.bias)
+            # Float32 products (MKL's and oneDNN's alike) give a row different bits alone and
+            # in a batch, so a step's rows are multiplied one by one: slower, but a seed
+            # writes the same piece under load.
+            return torch.cat(
+                [torch.nn.functional.linear(row, self.weight, self.bias) for row in x.split(1)]
+            )
         elif self.scale is None:
             return torch.nn.functional.linear(x, self.weight, self.bias)
-        elif x.shape[0] > DEQUANTIZE_ABOVE_ROWS:
+        elif prompt and x.shape[0] > DEQUANTIZE_ABOVE_ROWS:
             weight = self.weight.to(torch.bfloat16) * self.scale[:, None]
             return torch.nn.functional.linear(x, weight, self.bias)
         else:

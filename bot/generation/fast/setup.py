@@ -35,8 +35,10 @@ def fast_batch(loaded: LoadedModel, dtype: str, settings: GenerationSettings) ->
     reason = unsupported_reason(loaded.model)
     if reason is not None:
         from bot.generation.hf_batch import TransformersBatch
+        from bot.generation.onednn import use_onednn_linears
 
         log.warning("The fast engine does not run %s; using the transformers engine", reason)
+        use_onednn_linears(loaded.model)  # loaded without it, for the fast decoder's sake
         return TransformersBatch(loaded)
     kind = weight_kind(dtype)
     with torch.inference_mode():
