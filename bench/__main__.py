@@ -23,7 +23,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-ENGINES = ["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2"]
+# llamacpp: the optional baseline (pip install -e ".[bench]"; README → Benchmarks), bundled
+# model only, since it reads the GGUF file itself.
+ENGINES = ["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2", "llamacpp"]
 
 
 def cache_dir() -> Path:
@@ -148,6 +150,8 @@ def main() -> None:
         if "ctranslate2" in engines:
             prepare_ct2(model)
         for engine in engines:
+            if engine == "llamacpp" and name != "smollm2":
+                continue  # it reads the bundled GGUF file; the others have none
             print(f"... {name} / {engine}", file=sys.stderr, flush=True)
             runs.append({"model": name} | run_worker(model, engine, args))
     report = table(runs)

@@ -133,6 +133,59 @@ class Naive:
         self.pool.shutdown()
 
 
+class LlamaCpp:
+    """llama.cpp (``llama-cpp-python``) on the bundled GGUF file: what a user would run
+    instead (it is Ollama's engine). Its Python API writes one sequence at a time, so
+    concurrent requests take turns on one thread, as they would through ``Llama`` in a bot."""
+
+    def __init__(self, threads: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from llama_cpp import Llama
+
+        from bot.generation.loading import bundled_gguf_path
+
+        cores = threads or os.cpu_count() or 1
+        self.llm = Llama(
+            model_path=str(bundled_gguf_path()),
+            n_ctx=1024,
+            n_threads=cores,
+            n_threads_batch=cores,
+            verbose=False,
+        )
+        # Every request writes exactly ``tokens`` tokens, as the other engines do.
+        ends = {self.llm.token_eos(), *self.llm.tokenize(b"<|im_end|>", special=True)}
+        self.no_end = {token: -1e9 for token in ends}
+        self.pool = ThreadPoolExecutor(1)
+
+    def _generate(self, prompt, tokens, seed, first):
+        new = 0
+        stream = self.llm.create_completion(
+            prompt,
+            max_tokens=tokens,
+            temperature=0.8,
+            top_p=0.9,
+            top_k=50,
+            seed=seed,
+            logit_bias=self.no_end,
+            stream=True,
+        )
+        for _chunk in stream:
+            if not first:
+                first.append(time.perf_counter())
+            new += 1
+        return new
+
+    async def request(self, prompt, tokens, seed):
+        first: list[float] = []
+        loop = asyncio.get_running_loop()
+        new = await loop.run_in_executor(self.pool, self._generate, prompt, tokens, seed, first)
+        return new, first[0] if first else None
+
+    async def close(self):
+        self.pool.shutdown()
+
+
 class Service:
     """The real GenerationService; requests forced to ``tokens`` new tokens (EOS ignored)."""
 
@@ -206,6 +259,8 @@ async def main_async(args):
     started = time.perf_counter()
     if args.engine == "naive":
         runner = Naive(args.model)
+    elif args.engine == "llamacpp":
+        runner = LlamaCpp(args.threads)
     else:
         runner = Service(args.model, args.engine, args.threads)
         await runner.start()
@@ -230,7 +285,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("model")
     parser.add_argument(
-        "engine", choices=["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2"]
+        "engine",
+        choices=["naive", "fast", "fast-bf16", "torch", "torch-bf16", "ctranslate2", "llamacpp"],
     )
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--reps", type=int, default=3)
