@@ -259,8 +259,15 @@ class BatchingEngine(JobQueue):
 
     def _drop_cancelled_rows(self) -> None:
         keep = [i for i, row in enumerate(self._rows) if not row.job.cancelled.is_set()]
-        if len(keep) != len(self._rows):
+        if len(keep) == len(self._rows):
+            return
+        try:
             self._select_rows(keep)
+        except Exception as exc:  # outside the step's guard: it must not kill the worker
+            log.exception("Dropping cancelled rows failed; failing %d rows", len(keep))
+            self._fail([self._rows[i].job for i in keep], exc)
+            self._rows = []
+            self._batch.keep([])
 
     def _select_rows(self, keep: list[int]) -> None:
         self._batch.keep(keep)
