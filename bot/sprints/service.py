@@ -325,6 +325,7 @@ class SprintService:
             ended_at = sprint.ended_at or sprint.ends_at
             found = rules.results(list(members), sprint.starts_at, ended_at)
             guild = sprint.guild_id or 0
+            await self._db.sprints.lock_stats([r.user_id for r in found], guild)
             previous = {r.user_id: await self._totals(r.user_id, guild) for r in found}
             ranked = rules.rank(found, previous)
             await self._db.sprints.save_stats(

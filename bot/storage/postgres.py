@@ -48,12 +48,16 @@ def is_postgres_url(location: object) -> bool:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for logs and messages."""
+    """``url`` without its password (in the address or the query), for logs and messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(
+        f"{name}=***" if name.lower() in ("password", "passfile") else f"{name}={value}"
+        for name, _, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @lru_cache(maxsize=1024)

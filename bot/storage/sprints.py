@@ -376,6 +376,14 @@ class SprintRepository:
         )
         return None if row is None else _stats(row)
 
+    async def lock_stats(self, user_ids: Sequence[int], guild_id: int) -> None:
+        """Inside a transaction: hold these members' stats until it ends, so two sprints
+        finishing at once cannot both read the old totals and one overwrite the other (on
+        PostgreSQL; SQLite runs one writer at a time anyway). Sorted, so two holders never
+        wait on each other in a circle."""
+        for user_id in sorted(set(user_ids)):
+            await self._db.lock("sprint_stats", f"{user_id}:{guild_id}")
+
     async def save_stats(self, rows: Sequence[SprintStats]) -> None:
         """Store members' new totals and bests (replacing what was there)."""
         now = to_db_time(self._clock())

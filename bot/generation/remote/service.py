@@ -222,7 +222,10 @@ class RemoteGenerationService:
         try:
             shown = ""
             while not candidates.all_finished:
-                chunk = await self._guarded(next_chunk(stream), deadline)
+                try:
+                    chunk = await self._guarded(next_chunk(stream), deadline)
+                except openai.APIError as error:  # a stall, a dropped connection, an error event
+                    raise self._user_error(error) from error
                 if chunk is None:
                     break
                 candidates.take(chunk)
@@ -266,9 +269,11 @@ class RemoteGenerationService:
                         break
                     candidates.take(chunk)
                 return stream, candidates
-            except Exception as error:
+            except BaseException as error:
                 if stream is not None:
-                    await stream.close()
+                    await stream.close()  # cancelled too: the server stops writing
+                if not isinstance(error, Exception):
+                    raise
                 if isinstance(error, openai.BadRequestError) and call.candidates > 1:
                     # Some servers refuse n > 1: write one candidate, here and from now on.
                     log.info(
