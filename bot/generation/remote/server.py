@@ -161,8 +161,14 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
         score = await service.score(call.score_prompt)
         return web.json_response(api.scored(call_id, call.score_prompt, score))
     if not call.stream:
-        # gather cancels every candidate when the client goes (the handler is cancelled).
-        results = await asyncio.gather(*(service.generate(r) for r in call.requests))
+        # A task group cancels every candidate when the client goes (the handler is
+        # cancelled) and when one candidate fails, so none writes on for nobody.
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(service.generate(r)) for r in call.requests]
+        except ExceptionGroup as failed:  # the first failure answers, as one request would
+            raise failed.exceptions[0] from None
+        results = [task.result() for task in tasks]
         return web.json_response(api.completion(call_id, model, chat=chat, results=results))
     return await _stream(request, service, call, call_id, model)
 

@@ -147,3 +147,25 @@ async def test_an_api_key_is_required_when_set(tmp_path, long_context_model):
         async with aiohttp.ClientSession() as session, session.get(url[:-3] + "/health") as r:
             assert r.status == 200  # monitoring needs no key
     assert (wrong, right) == (401, 200)
+
+
+async def test_a_candidate_refused_for_a_full_queue_stops_the_others(tmp_path, long_context_model):
+    # Three candidates on a server that writes one and queues one: the third is refused, and
+    # the answer is that refusal; the two others must not write on for nobody.
+    with model_server(
+        tmp_path, long_context_model, max_new_tokens_cap=LONG, max_batch_size=1, max_queue=1
+    ) as url:
+        body = {"prompt": "Rain", "max_tokens": LONG, "seed": 1, "n": 3}
+        status, _, raw = await post(url, "/completions", body)
+        assert status == 503 and json.loads(raw)["error"]["code"] == "server_busy"
+        async with aiohttp.ClientSession() as session:
+            # A cancelled row leaves at the next step; one candidate's whole budget takes
+            # the tiny model over a second.
+            for _ in range(6):
+                async with session.get(url.removesuffix("/v1") + "/health") as answer:
+                    load = await answer.json()
+                if load["running"] == 0 and load["waiting"] == 0:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"candidates kept writing after the refusal: {load}")
