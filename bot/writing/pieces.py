@@ -7,6 +7,7 @@ form's clean-up at the end. Front ends call this, never the generation service d
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -100,37 +101,40 @@ class WritingService:
         """Yield queue positions and settled text, then the finished piece."""
         request = self.request_for(spec, sampling)
         shown = ""
-        async for update in self._generator.stream(request):
-            if update.queue_position is not None:
-                yield WritingUpdate(queue_position=update.queue_position)
-            elif update.result is not None:
-                result = update.result
-                hit_limit = result.finish_reason is FinishReason.LENGTH
-                text = forms.finish(spec, result.text, hit_length_limit=hit_limit)
-                if not text.strip():
-                    raise GenerationFailed(
-                        "The model didn't write anything this time; please "
-                        "try again (a new seed often helps)."
-                    )
-                yield WritingUpdate(
-                    text=text,
-                    piece=Piece(
-                        spec=spec,
+        # Closed at once when we return early (the piece is done), not when the garbage
+        # collector gets to it: until then the engine or the server holds its slot.
+        async with contextlib.aclosing(self._generator.stream(request)) as updates:
+            async for update in updates:
+                if update.queue_position is not None:
+                    yield WritingUpdate(queue_position=update.queue_position)
+                elif update.result is not None:
+                    result = update.result
+                    hit_limit = result.finish_reason is FinishReason.LENGTH
+                    text = forms.finish(spec, result.text, hit_length_limit=hit_limit)
+                    if not text.strip():
+                        raise GenerationFailed(
+                            "The model didn't write anything this time; please "
+                            "try again (a new seed often helps)."
+                        )
+                    yield WritingUpdate(
                         text=text,
-                        model=result.model,
-                        sampling=result.sampling,
-                        finish_reason=result.finish_reason,
-                        seconds=result.seconds,
-                        new_tokens=result.new_tokens,
-                    ),
-                )
-                return
-            else:
-                settled = forms.stable_prefix(spec, update.text)
-                if settled != shown:
-                    shown = settled
-                    yield WritingUpdate(text=settled)
-        raise GenerationFailed("The writer stopped without finishing; please try again.")
+                        piece=Piece(
+                            spec=spec,
+                            text=text,
+                            model=result.model,
+                            sampling=result.sampling,
+                            finish_reason=result.finish_reason,
+                            seconds=result.seconds,
+                            new_tokens=result.new_tokens,
+                        ),
+                    )
+                    return
+                else:
+                    settled = forms.stable_prefix(spec, update.text)
+                    if settled != shown:
+                        shown = settled
+                        yield WritingUpdate(text=settled)
+            raise GenerationFailed("The writer stopped without finishing; please try again.")
 
     async def score(self, text: str) -> TextScore:
         """How predictable the model finds ``text`` (for /score)."""
