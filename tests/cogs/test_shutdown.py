@@ -109,7 +109,7 @@ async def test_a_piece_that_finishes_within_the_grace_is_delivered_whole(fake_di
     process = await start_bot(fake_discord, config, ignore_eos=True)
     try:
         piece = await fake_discord.slash(
-            "generate", {"prompt": "A short tale", "max_tokens": 600, "seed": 2}, user="alice"
+            "generate", {"prompt": "A short tale", "max_tokens": 2500, "seed": 2}, user="alice"
         )
         await piece.wait_callback(timeout=10)
         # Signalled mid-piece: it must be allowed to finish, not be stopped.
