@@ -13,6 +13,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 PROMPTS = [
     "The autumn rain falls softly on the",
@@ -69,7 +70,26 @@ class LagProbe:
         self._task.cancel()
 
 
-class Naive:
+class PoolRunner:
+    """A runner whose ``_generate(prompt, tokens, seed, first)`` runs on ``self.pool``, noting
+    the time of its first token in ``first``."""
+
+    pool: Any
+
+    def _generate(self, prompt, tokens, seed, first):
+        raise NotImplementedError
+
+    async def request(self, prompt, tokens, seed):
+        first: list[float] = []
+        loop = asyncio.get_running_loop()
+        new = await loop.run_in_executor(self.pool, self._generate, prompt, tokens, seed, first)
+        return new, first[0] if first else None
+
+    async def close(self):
+        self.pool.shutdown()
+
+
+class Naive(PoolRunner):
     """Each request calls HF ``model.generate()`` in a thread of a ThreadPoolExecutor(2)."""
 
     def __init__(self, model_dir: str):
@@ -123,17 +143,8 @@ class Naive:
             )
         return out.shape[1] - ids.shape[1]
 
-    async def request(self, prompt, tokens, seed):
-        first: list[float] = []
-        loop = asyncio.get_running_loop()
-        new = await loop.run_in_executor(self.pool, self._generate, prompt, tokens, seed, first)
-        return new, first[0] if first else None
 
-    async def close(self):
-        self.pool.shutdown()
-
-
-class LlamaCpp:
+class LlamaCpp(PoolRunner):
     """llama.cpp (``llama-cpp-python``) on the bundled GGUF file: what a user would run
     instead (it is Ollama's engine). Its Python API writes one sequence at a time, so
     concurrent requests take turns on one thread, as they would through ``Llama`` in a bot."""
@@ -175,15 +186,6 @@ class LlamaCpp:
                 first.append(time.perf_counter())
             new += 1
         return new
-
-    async def request(self, prompt, tokens, seed):
-        first: list[float] = []
-        loop = asyncio.get_running_loop()
-        new = await loop.run_in_executor(self.pool, self._generate, prompt, tokens, seed, first)
-        return new, first[0] if first else None
-
-    async def close(self):
-        self.pool.shutdown()
 
 
 class Service:

@@ -51,11 +51,15 @@ def score_sequences(model: Any, pad_id: int, sequences: list[list[int]]) -> list
         ids[row, : len(sequence)] = torch.tensor(sequence)
         mask[row, : len(sequence)] = 1
     logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
-    results: list[list[float]] = []
-    for row, sequence in enumerate(sequences):
-        count = len(sequence) - 1
-        row_logits = logits[row, :count].float()
-        logprobs = torch.log_softmax(row_logits, dim=-1)
-        targets = torch.tensor(sequence[1:], dtype=torch.long).unsqueeze(1)
-        results.append(logprobs.gather(1, targets).squeeze(1).tolist())
-    return results
+    return [
+        next_token_logprobs(logits[row, : len(sequence) - 1], sequence)
+        for row, sequence in enumerate(sequences)
+    ]
+
+
+def next_token_logprobs(logits: torch.Tensor, sequence: list[int]) -> list[float]:
+    """The log-probability of each token of ``sequence`` after the first, from ``logits``
+    [len(sequence) - 1, vocab]: the logits after every token but the last."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    targets = torch.tensor(sequence[1:], dtype=torch.long).unsqueeze(1)
+    return logprobs.gather(1, targets).squeeze(1).tolist()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.generation.fast.decoder import FastDecoder
+from bot.generation.scoring import next_token_logprobs
 from bot.generation.torch_setup import torch
 
 
@@ -48,9 +49,7 @@ class SlotBatch:
 
     def score(self, sequences: list[list[int]]) -> list[list[float]]:
         """The log-probability of every token after the first, for each sequence."""
-        results = []
-        for sequence in sequences:
-            logprobs = torch.log_softmax(self._decoder.score(sequence)[:-1], dim=-1)
-            targets = torch.tensor(sequence[1:], dtype=torch.long).unsqueeze(1)
-            results.append(logprobs.gather(1, targets).squeeze(1).tolist())
-        return results
+        return [
+            next_token_logprobs(self._decoder.score(sequence)[:-1], sequence)
+            for sequence in sequences
+        ]

@@ -69,13 +69,7 @@ class FastDecoder:
         hidden = self._embed(token_ids, position_ids)
         for index, layer in enumerate(w.layers):
             x = layer.attention_norm(hidden).to(self.dtype)
-            qkv = layer.qkv(x)
-            q = qkv[:, : self._q_width].view(rows, w.heads, w.head_dim)
-            k = qkv[:, self._q_width : self._q_width + self._kv_width]
-            k = k.view(rows, w.kv_heads, w.head_dim)
-            v = qkv[:, self._q_width + self._kv_width :].view(rows, w.kv_heads, w.head_dim)
-            if rotary is not None:
-                q, k = _rotate(q, *rotary), _rotate(k, *rotary)
+            q, k, v = self._attention_inputs(layer.qkv(x), rotary)
             keys, values = self._keys[index], self._values[index]
             keys[slot_ids, :, position_ids] = k
             values[slot_ids, :, position_ids] = v
@@ -107,13 +101,7 @@ class FastDecoder:
         hidden = self._embed(torch.tensor(ids, dtype=torch.long), position_ids)
         for index, layer in enumerate(w.layers):
             x = layer.attention_norm(hidden).to(self.dtype)
-            qkv = layer.qkv(x, prompt=True)
-            q = qkv[:, : self._q_width].view(length, w.heads, w.head_dim)
-            k = qkv[:, self._q_width : self._q_width + self._kv_width]
-            k = k.view(length, w.kv_heads, w.head_dim)
-            v = qkv[:, self._q_width + self._kv_width :].view(length, w.kv_heads, w.head_dim)
-            if rotary is not None:
-                q, k = _rotate(q, *rotary), _rotate(k, *rotary)
+            q, k, v = self._attention_inputs(layer.qkv(x, prompt=True), rotary)
             if slot is not None:
                 if index == 0:
                     self._clear_to(_round_up(length, SPAN_QUANTUM))
@@ -131,6 +119,20 @@ class FastDecoder:
             hidden = hidden + layer.out(attended, prompt=True).float()
             hidden = hidden + self._feed_forward(layer, hidden, prompt=True)
         return hidden
+
+    def _attention_inputs(
+        self, qkv: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Split one product's rows into queries, keys and values per head (positions
+        rotated where the model uses rotary embeddings)."""
+        w, rows = self.weights, qkv.shape[0]
+        keys_end = self._q_width + self._kv_width
+        q = qkv[:, : self._q_width].view(rows, w.heads, w.head_dim)
+        k = qkv[:, self._q_width : keys_end].view(rows, w.kv_heads, w.head_dim)
+        v = qkv[:, keys_end:].view(rows, w.kv_heads, w.head_dim)
+        if rotary is not None:
+            q, k = _rotate(q, *rotary), _rotate(k, *rotary)
+        return q, k, v
 
     def _feed_forward(
         self, layer: Layer, hidden: torch.Tensor, *, prompt: bool = False
