@@ -19,6 +19,16 @@ class InvalidRequest(InkwellError):
     """The user's input cannot be used as given (bad option, prompt too long, ...)."""
 
 
+class PromptTooLong(InvalidRequest):
+    """The prompt has more tokens than the model may read; ``tokens`` and ``limit`` say how
+    many. Writers whose prompt is context (a game's poem so far) shorten it and try again."""
+
+    def __init__(self, user_message: str, *, tokens: int, limit: int) -> None:
+        super().__init__(user_message)
+        self.tokens = tokens
+        self.limit = limit
+
+
 class ServiceBusy(InkwellError):
     """The generation queue is full; trying again shortly will work."""
 

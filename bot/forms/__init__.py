@@ -6,6 +6,7 @@ Pure domain logic: no model, tokenizer or Discord code is imported here.
 from bot.forms.checker import fit_label
 from bot.forms.cleanup import finish, stable_prefix
 from bot.forms.constraint import constraint_for
+from bot.forms.line_templates import with_less_context
 from bot.forms.repetition import repetition_cut
 from bot.forms.spec import Form, Genre, Length, PieceSpec, PoemForm
 from bot.forms.stops import stop_index
@@ -27,4 +28,5 @@ __all__ = [
     "repetition_cut",
     "stable_prefix",
     "stop_index",
+    "with_less_context",
 ]

@@ -7,6 +7,8 @@ form's example poem, its first line given, its second line answered), which is w
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.forms.examples import example_for
 from bot.forms.shapes import shape_of
 from bot.forms.spec import Form, PieceSpec, PoemForm, normalise_user_text
@@ -95,6 +97,22 @@ def rhyme_partner(spec: PieceSpec) -> str:
             if word:
                 return word
     return ""
+
+
+def with_less_context(spec: PieceSpec) -> PieceSpec | None:
+    """The same request with one line less of the poem to read, for a model whose prompt
+    limit the whole poem exceeds; None when there is nothing left to drop (or the text is
+    not context). A line drops its earliest line and names its rhyme outright first, since
+    line numbers index the whole poem; a title drops the poem's last line, as a long poem's
+    title is drawn from its opening."""
+    if spec.form not in (Form.LINE, Form.TITLE):
+        return None
+    lines = poem_lines(spec.text)
+    if len(lines) < 2:
+        return None
+    if spec.form is Form.TITLE:
+        return dataclasses.replace(spec, text="\n".join(lines[:-1]))
+    return dataclasses.replace(spec, text="\n".join(lines[1:]), rhyme_with=rhyme_partner(spec))
 
 
 def poem_lines(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol, TypeVar
 
 from bot.config import GenerationSettings, ModelSettings
-from bot.errors import GenerationFailed, InvalidRequest
+from bot.errors import GenerationFailed, InvalidRequest, PromptTooLong
 from bot.generation.jobs import Job, ScoreJob
 from bot.generation.loading import LoadedModel
 from bot.generation.types import (
@@ -163,9 +163,11 @@ class GenerationService:
         loaded = self._require_loaded()
         input_ids = self._tokenize(loaded, request)
         if len(input_ids) > self._settings.max_prompt_tokens:
-            raise InvalidRequest(
+            raise PromptTooLong(
                 f"That prompt is {len(input_ids)} tokens long; the limit is "
-                f"{self._settings.max_prompt_tokens}. Please shorten it and try again."
+                f"{self._settings.max_prompt_tokens}. Please shorten it and try again.",
+                tokens=len(input_ids),
+                limit=self._settings.max_prompt_tokens,
             )
         room = loaded.context_window - len(input_ids) - 1
         sampling = resolve_sampling(request.sampling, self._settings, room_for_tokens=room)

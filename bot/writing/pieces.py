@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import forms
-from bot.errors import GenerationFailed
+from bot.errors import GenerationFailed, PromptTooLong
 from bot.forms import PieceSpec
 from bot.generation.types import (
     FinishReason,
@@ -98,7 +98,29 @@ class WritingService:
     async def stream(
         self, spec: PieceSpec, sampling: SamplingParams
     ) -> AsyncIterator[WritingUpdate]:
-        """Yield queue positions and settled text, then the finished piece."""
+        """Yield queue positions and settled text, then the finished piece.
+
+        Where the prompt is context (a game's poem so far), a model with a short prompt limit
+        reads as much of it as fits: the context loses a line at a time until the prompt fits.
+        """
+        asked = spec
+        while True:
+            started = False
+            try:
+                async for update in self._stream_once(asked, spec, sampling):
+                    started = True
+                    yield update
+                return
+            except PromptTooLong:
+                shorter = None if started else forms.with_less_context(spec)
+                if shorter is None:
+                    raise
+                spec = shorter
+
+    async def _stream_once(
+        self, asked: PieceSpec, spec: PieceSpec, sampling: SamplingParams
+    ) -> AsyncIterator[WritingUpdate]:
+        """One generation for ``spec``; the piece is attributed to what was ``asked``."""
         request = self.request_for(spec, sampling)
         shown = ""
         # Closed at once when we return early (the piece is done), not when the garbage
@@ -119,7 +141,7 @@ class WritingService:
                     yield WritingUpdate(
                         text=text,
                         piece=Piece(
-                            spec=spec,
+                            spec=asked,
                             text=text,
                             model=result.model,
                             sampling=result.sampling,

@@ -15,6 +15,7 @@ from bot.forms import (
     build_prompt,
     default_max_new_tokens,
     finish,
+    with_less_context,
 )
 from bot.forms.examples import example_for
 from bot.forms.templates import MINIMAL_SYSTEM_PROMPT, SYSTEM_PROMPT, script_cast
@@ -227,3 +228,35 @@ class TestMaxNewTokens:
         budgets = [default_max_new_tokens(PieceSpec(form, "x", length=size)) for size in Length]
         assert budgets == sorted(budgets)
         assert len(set(budgets)) == 3
+
+
+def test_a_line_reads_less_of_the_poem_but_keeps_its_rhyme():
+    poem = "\n".join(
+        [
+            "a ship sailed out of the bay",
+            "it sailed every night and day",
+            "it met a whale",
+            "who told a tale",
+        ]
+    )
+    spec = PieceSpec(Form.LINE, poem, poem_form=PoemForm.LIMERICK, line_number=4)
+    shorter = with_less_context(spec)
+    assert shorter is not None
+    assert shorter.text == "it sailed every night and day\nit met a whale\nwho told a tale"
+    # The limerick's last line rhymes with its first, which the model no longer sees.
+    assert shorter.rhyme_with == "bay"
+    assert shorter.line_number == 4
+    last = with_less_context(with_less_context(shorter) or spec)
+    assert last is not None and last.text == "who told a tale" and last.rhyme_with == "bay"
+    assert with_less_context(last) is None
+
+
+def test_a_title_reads_the_poems_opening_when_the_whole_is_too_long():
+    spec = PieceSpec(Form.TITLE, "one\n\ntwo\nthree")
+    assert (shorter := with_less_context(spec)) is not None
+    assert shorter.text == "one\ntwo"
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.form.value)
+def test_other_forms_have_no_context_to_drop(spec):
+    assert with_less_context(spec) is None

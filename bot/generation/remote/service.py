@@ -20,7 +20,7 @@ from typing import Any
 import openai
 
 from bot.config import GenerationSettings, ModelSettings
-from bot.errors import GenerationFailed, InvalidRequest, ModelUnavailable
+from bot.errors import GenerationFailed, InvalidRequest, ModelUnavailable, PromptTooLong
 from bot.generation.remote.candidates import best_candidate
 from bot.generation.remote.failures import backoff_seconds, retryable, user_error
 from bot.generation.remote.scoring import score_remotely
@@ -168,9 +168,11 @@ class RemoteGenerationService:
             messages = None
         tokens = estimated_tokens(prompt, messages)
         if tokens > self._settings.max_prompt_tokens:
-            raise InvalidRequest(
+            raise PromptTooLong(
                 f"That prompt is about {tokens} tokens long; the limit is "
-                f"{self._settings.max_prompt_tokens}. Please shorten it and try again."
+                f"{self._settings.max_prompt_tokens}. Please shorten it and try again.",
+                tokens=tokens,
+                limit=self._settings.max_prompt_tokens,
             )
         room = (
             info.context_window - tokens - 1
