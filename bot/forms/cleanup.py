@@ -10,7 +10,12 @@ import re
 from enum import Enum
 
 from bot.forms.one_line import is_one_line, tidy_line
-from bot.forms.patterns import PARTIAL_SPECIAL_TOKEN, SPECIAL_TOKEN, body_start
+from bot.forms.patterns import (
+    PARTIAL_SPECIAL_TOKEN,
+    SPECIAL_TOKEN,
+    body_start,
+    settled_body_start,
+)
 from bot.forms.repetition import repeat_start
 from bot.forms.spec import Form, PieceSpec, PoemForm, normalise_user_text
 from bot.forms.stops import line_segments, stop_index
@@ -87,7 +92,10 @@ def _render(spec: PieceSpec, generated: str, tail: _Tail) -> str:
         # A second copy of what came just before may be a loop in the making, which the stop
         # rule would cut back once a third copy comes; don't show what may be taken back.
         text = text[: repeat_start(text)]
-    if spec.form is not Form.GENERATE:
+    if tail is _Tail.DROP and not ended:
+        start = settled_body_start(spec, text)
+        text = "" if start is None else text[start:]
+    elif spec.form is not Form.GENERATE:
         text = text[body_start(spec, text) :]
     if spec.form is Form.CONTINUE:
         text = _without_echo(spec, text, streaming=tail is _Tail.DROP)

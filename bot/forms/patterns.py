@@ -107,10 +107,24 @@ def body_start(spec: PieceSpec, text: str) -> int:
 
     Only complete lines are skipped: a line still being written is taken as the body.
     """
+    return _body_start(spec, text)[0]
+
+
+def settled_body_start(spec: PieceSpec, text: str) -> int | None:
+    """``body_start`` for text still being written, or None while more text could change it:
+    a first line taken for a title is no title once the line after it turns out to stand
+    alone too (text double-spaced throughout), and a preview must never leave out what the
+    finished piece puts back."""
+    start, settled = _body_start(spec, text)
+    return start if settled else None
+
+
+def _body_start(spec: PieceSpec, text: str) -> tuple[int, bool]:
     if spec.form is Form.GENERATE:
-        return 0
+        return 0, True
     pos = _skip_blank(text, 0)
     titled = False
+    settled = True
     for _ in range(_MAX_PREAMBLE_LINES):
         newline = text.find("\n", pos)
         if newline < 0:
@@ -122,18 +136,19 @@ def body_start(spec: PieceSpec, text: str) -> int:
             next_line, next_alone = text[after:], False
         else:
             next_line, next_alone = text[after:next_end], _blank_follows(text, next_end)
-        kind = _preamble_kind(
-            spec,
-            line,
-            next_line.strip(),
-            alone=_blank_follows(text, newline),
-            next_alone=next_alone,
-        )
+        alone = _blank_follows(text, newline)
+        kind = _preamble_kind(spec, line, next_line.strip(), alone=alone, next_alone=next_alone)
+        # Whether a blank line follows the next line is known once text follows that line.
+        known = next_end >= 0 and bool(text[next_end:].strip())
+        if not known and kind != _preamble_kind(
+            spec, line, next_line.strip(), alone=alone, next_alone=True
+        ):
+            settled = False
         if kind is None or (kind == "title" and titled):
             break
         titled = titled or kind == "title"
         pos = after
-    return pos
+    return pos, settled
 
 
 def _blank_follows(text: str, newline: int) -> bool:

@@ -271,3 +271,15 @@ def test_finish_for_every_form_strips_surrounding_whitespace() -> None:
             continue  # a title drops its full stop; see test_one_line
         spec = PieceSpec(form, "x")
         assert finish(spec, "\n\n  Hello there.  \n\n", hit_length_limit=False) == "Hello there."
+
+
+def test_a_preview_never_drops_a_first_line_the_finished_piece_keeps() -> None:
+    """Found by hypothesis: "INT. VAULT - NIGHT" looked like a title while the line after it
+    was being written, and stopped looking like one once that line stood alone too (text
+    double-spaced throughout), so the preview had left out what the piece began with."""
+    generated = "INT. VAULT - NIGHT\n\nTheINT. VAULT - NIGHT\n\nTheINT. VAULT - NIGHT"
+    final = finish(STORY, generated, hit_length_limit=True)
+    assert final.startswith("INT. VAULT - NIGHT")
+    for end in range(len(generated) + 1):
+        preview = stable_prefix(STORY, generated[:end])
+        assert final.startswith(preview.rstrip()), (end, preview)
