@@ -112,7 +112,9 @@ def with_less_context(spec: PieceSpec) -> PieceSpec | None:
         return None
     if spec.form is Form.TITLE:
         return dataclasses.replace(spec, text="\n".join(lines[:-1]))
-    return dataclasses.replace(spec, text="\n".join(lines[1:]), rhyme_with=rhyme_partner(spec))
+    # Line numbers index the whole poem only while the text still holds all of it.
+    rhyme = rhyme_partner(spec) if spec.rhyme_with or len(lines) >= spec.line_number else ""
+    return dataclasses.replace(spec, text="\n".join(lines[1:]), rhyme_with=rhyme)
 
 
 def poem_lines(text: str) -> list[str]:

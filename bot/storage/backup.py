@@ -17,9 +17,6 @@ from pathlib import Path
 
 from bot.errors import InkwellError
 
-# Pages copied per step; between steps the bot's writers get the database back.
-PAGES_PER_STEP = 256
-
 
 @dataclass(frozen=True)
 class Backup:
@@ -43,20 +40,34 @@ def backup_sqlite(source: Path, target: Path) -> Backup:
         raise BackupFailed("The backup must go to another file than the database itself.")
     if not target.parent.is_dir():
         raise BackupFailed(f"The folder {target.parent} does not exist.")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    partial = Path(temporary)
+    if target.is_dir():
+        raise BackupFailed(f"{target} is a folder; name the backup file inside it.")
+    partial: Path | None = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(handle)
+        partial = Path(temporary)
         _copy(source, partial)
         backup = _checked(partial, target)
         os.replace(partial, target)
+        _sync_folder(target.parent)
         return backup
     except (sqlite3.Error, OSError) as error:
         message = f"The backup failed: {error}. Nothing was written to {target}."
         raise BackupFailed(message) from error
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
+        if partial is not None:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+
+
+def _sync_folder(folder: Path) -> None:
+    # The rename is durable only once the folder's entry is on disk.
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _copy(source: Path, partial: Path) -> None:
@@ -65,7 +76,9 @@ def _copy(source: Path, partial: Path) -> None:
     try:
         writer = sqlite3.connect(partial)
         try:
-            reader.backup(writer, pages=PAGES_PER_STEP)
+            # One step: in WAL mode the reader never blocks the bot's writers, while a copy in
+            # small steps restarts whenever they write and may never finish on a busy bot.
+            reader.backup(writer)
             # The copy is one self-contained file: no -wal beside it to lose.
             writer.execute("PRAGMA journal_mode=DELETE")
             writer.commit()
@@ -80,14 +93,18 @@ def _copy(source: Path, partial: Path) -> None:
 def _checked(partial: Path, target: Path) -> Backup:
     connection = sqlite3.connect(f"{partial.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        verdict = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        verdict = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
         if verdict != ["ok"]:
+            found = " ".join("; ".join(verdict).split())[:300]
             raise BackupFailed(
-                "The copy failed its integrity check ("
-                + "; ".join(verdict[:3])
-                + f"). Nothing was written to {target}."
+                f"The copy failed its integrity check ({found}). Nothing was written to {target}."
             )
         version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise BackupFailed(
+                f"The database is not an Inkwell database (it has no schema version). "
+                f"Nothing was written to {target}."
+            )
         tables = [
             name
             for (name,) in connection.execute(

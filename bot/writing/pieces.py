@@ -107,9 +107,11 @@ class WritingService:
         while True:
             started = False
             try:
-                async for update in self._stream_once(asked, spec, sampling):
-                    started = True
-                    yield update
+                # Closed at once if our caller stops early, so the slot is freed at once too.
+                async with contextlib.aclosing(self._stream_once(asked, spec, sampling)) as once:
+                    async for update in once:
+                        started = True
+                        yield update
                 return
             except PromptTooLong:
                 shorter = None if started else forms.with_less_context(spec)

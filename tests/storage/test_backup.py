@@ -110,6 +110,17 @@ def test_kind_errors_for_a_missing_folder_the_database_itself_or_postgres(
     assert not missing.parent.exists()
     assert main(["--config", str(config), "db", "backup", str(source)]) == 1
     assert "another file" in capsys.readouterr().err
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert (
+        main(
+            ["--config", str(config), "db", "backup", "--from", str(empty), str(tmp_path / "b2.db")]
+        )
+        == 1
+    )
+    assert "not an Inkwell database" in capsys.readouterr().err
+    assert main(["--config", str(config), "db", "backup", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
     postgres = tmp_path / "pg.toml"
     postgres.write_text("[storage]\nurl = 'postgresql://inkwell@localhost/inkwell'\n")
     assert main(["--config", str(postgres), "db", "backup", str(tmp_path / "b.db")]) == 2
