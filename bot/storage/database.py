@@ -12,6 +12,7 @@ from types import TracebackType
 from bot.storage.daily import DailyRepository
 from bot.storage.errors import StorageError
 from bot.storage.executor import Dialect, Executor
+from bot.storage.fairness import SlotRepository
 from bot.storage.favorites import FavoriteRepository
 from bot.storage.games import GameRepository
 from bot.storage.generations import GenerationRepository
@@ -68,6 +69,7 @@ class Database:
         self._ideas = IdeaRepository(self._executor, clock)
         self._sprints = SprintRepository(self._executor, clock)
         self._daily = DailyRepository(self._executor, clock)
+        self._slots = SlotRepository(self._executor)
 
     @classmethod
     async def open(
@@ -232,6 +234,11 @@ class Database:
     def ideas(self) -> IdeaRepository:
         """Ideas shown by /idea, and which curated ones each channel has seen."""
         return self._ideas
+
+    @property
+    def slots(self) -> SlotRepository:
+        """Who is writing and who is cooling down, shared by every process on the database."""
+        return self._slots
 
     @property
     def games(self) -> GameRepository:

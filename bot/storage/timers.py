@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.shards import SHARD_SHIFT, ShardGroup
 from bot.storage.executor import Executor, Row
 from bot.storage.models import frozen_json, to_db_time
 from bot.storage.validation import to_json
 
-_COLUMNS = "id, kind, key, due_at, payload, attempts, claimed_until"
+_COLUMNS = "id, kind, key, due_at, payload, attempts, claimed_until, guild_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class Timer:
     payload: Mapping[str, Any] = field(hash=False)
     attempts: int
     claimed_until: float | None
+    # The guild it acts in: the process holding that guild's shard fires it.
+    guild_id: int | None = None
 
 
 def _timer(row: Row) -> Timer:
@@ -42,7 +45,18 @@ def _timer(row: Row) -> Timer:
         payload=frozen_json(row["payload"]),
         attempts=row["attempts"],
         claimed_until=row["claimed_until"],
+        guild_id=row["guild_id"],
     )
+
+
+def _in_shards(shards: ShardGroup) -> str:
+    """SQL true for a timer whose guild is on ``shards`` (no guild: shard 0's). Integer
+    division is the same on both dialects for positive ids; the numbers are ints, not text."""
+    ids = ", ".join(str(int(shard)) for shard in shards.ids)
+    on_shards = f"(guild_id / {1 << SHARD_SHIFT}) % {int(shards.count)} IN ({ids})"
+    if 0 in shards.ids:
+        return f"(guild_id IS NULL OR {on_shards})"
+    return f"(guild_id IS NOT NULL AND {on_shards})"
 
 
 def _check_time(name: str, value: float) -> None:
@@ -59,20 +73,26 @@ class TimerRepository:
         self._clock = clock
 
     async def schedule(
-        self, kind: str, key: str, due_at: float, payload: Mapping[str, Any]
+        self,
+        kind: str,
+        key: str,
+        due_at: float,
+        payload: Mapping[str, Any],
+        guild_id: int | None = None,
     ) -> Timer:
-        """Set the timer ``(kind, key)`` to fire at ``due_at``, replacing any earlier one (and
-        its claim)."""
+        """Set the timer ``(kind, key)`` to fire at ``due_at`` in ``guild_id`` (None: no
+        guild), replacing any earlier one (and its claim)."""
         _check_time("due_at", due_at)
         encoded = to_json(payload, "timer payload")
         async with self._db.transaction():
             row = await self._db.fetch_one(
                 "INSERT INTO timers (kind, key, due_at, payload, attempts, claimed_until,"
-                " created_at) VALUES (?, ?, ?, ?, 0, NULL, ?)"
+                " created_at, guild_id) VALUES (?, ?, ?, ?, 0, NULL, ?, ?)"
                 " ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at,"
-                " payload = excluded.payload, attempts = 0, claimed_until = NULL"
+                " payload = excluded.payload, attempts = 0, claimed_until = NULL,"
+                " guild_id = excluded.guild_id"
                 f" RETURNING {_COLUMNS}",
-                (kind, key, float(due_at), encoded, to_db_time(self._clock())),
+                (kind, key, float(due_at), encoded, to_db_time(self._clock()), guild_id),
             )
         assert row is not None
         return _timer(row)
@@ -93,15 +113,22 @@ class TimerRepository:
         return removed > 0
 
     async def due(
-        self, now: float, limit: int, kinds: Collection[str] | None = None
+        self,
+        now: float,
+        limit: int,
+        kinds: Collection[str] | None = None,
+        shards: ShardGroup | None = None,
     ) -> list[Timer]:
         """Timers due by ``now`` that no live claim holds, oldest first; only of ``kinds``
-        when given (so timers of kinds this process doesn't handle can't crowd out its own)."""
+        and in guilds of ``shards`` when given (so timers this process doesn't handle can't
+        crowd out its own)."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         if kinds is not None and not kinds:
             return []
         only = "" if kinds is None else f" AND kind IN ({', '.join('?' * len(kinds))})"
+        if shards is not None and not shards.is_everything:
+            only += f" AND {_in_shards(shards)}"
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM timers WHERE due_at <= ?"
             f" AND (claimed_until IS NULL OR claimed_until < ?){only}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.shards import SHARD_SHIFT, ShardGroup, shard_of
 from bot.storage import Database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +165,23 @@ def test_processes_claiming_together_win_each_timer_once(tmp_path) -> None:
         wins += [int(word) for word in out.split()]
     assert sorted(wins) == sorted(ids)  # each timer won exactly once
     assert asyncio.run(claim_counts(path, 40)) == [1] * 40
+
+
+async def test_each_shard_group_sees_only_the_timers_of_its_guilds(db: Database) -> None:
+    """Two processes, each holding half of 4 shards, split one table's timers between them;
+    timers outside any guild go to the process holding shard 0."""
+    guilds = [(n << SHARD_SHIFT) + 12345 for n in range(8)]  # shards 0, 1, 2, 3, 0, 1, 2, 3
+    for guild_id in guilds:
+        await db.timers.schedule("daily", str(guild_id), 10.0, {}, guild_id)
+    await db.timers.schedule("sweep", "all", 10.0, {})
+    low, high = ShardGroup.of(4, [0, 1]), ShardGroup.of(4, [2, 3])
+    seen_low = {t.key for t in await db.timers.due(11.0, 100, shards=low)}
+    seen_high = {t.key for t in await db.timers.due(11.0, 100, shards=high)}
+    assert seen_low == {str(g) for g in guilds if shard_of(g, 4) < 2} | {"all"}
+    assert seen_high == {str(g) for g in guilds if shard_of(g, 4) >= 2}
+    assert len(seen_high) == 4
+    everything = ShardGroup.of(4, [0, 1, 2, 3])
+    assert len(await db.timers.due(11.0, 100, shards=everything)) == 9
+    # Moving a timer to another guild moves it to that guild's process.
+    await db.timers.schedule("daily", str(guilds[0]), 10.0, {}, guilds[2])
+    assert str(guilds[0]) in {t.key for t in await db.timers.due(11.0, 100, shards=high)}
