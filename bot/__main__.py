@@ -265,7 +265,9 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             progress.close()
         # One person at a terminal: no cooldown between pieces.
-        flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
+        flow = WriteFlow(
+            WritingService(generation), database, FairnessGate(database), cooldown_seconds=0
+        )
         console = Console(
             flow,
             database,

@@ -1,98 +1,217 @@
 """Fairness: one piece in flight per requester, a cooldown between pieces, and a cap on how
 much of the writer one guild may hold at once.
 
-Pure bookkeeping with an injectable clock, so it is tested without sleeping. The write flow
-holds a ``FairnessGate.slot`` around each piece, from before the acknowledgement until the
-piece is delivered, so the slot covers the time a request waits in the queue too.
+The state lives in the database (``bot.storage.fairness``), so every bot process on it (one
+per shard group) holds the same rules: a user writing in a guild on one shard is told to wait
+in a guild on another. The write flow holds a ``FairnessGate.slot`` around each piece, from
+before the acknowledgement until the piece is delivered, so the slot covers the time a request
+waits in the queue too. The slot is a lease this process renews while the piece runs; if the
+process dies, the lease runs out and the requester may ask again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
+import os
+import secrets
+import socket
 import time
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from bot.errors import InkwellError, ServiceBusy
+from bot.storage import Database
+from bot.storage.fairness import SlotKey, SlotRefused
 
-# Keep memory bounded by active requesters, not by everyone who ever asked.
-_FORGET_AFTER = 1024
+log = logging.getLogger(__name__)
+
+STILL_WRITING = "I'm still writing your previous piece — it will be ready in a moment."
+# Long enough that a busy event loop never loses a live slot, short enough that a crashed
+# process's requesters can soon ask again.
+LEASE_SECONDS = 60.0
+# How long a request may wait on the database for its slot before it is acknowledged anyway
+# (Discord drops an interaction not answered within 3 s).
+PATIENCE_SECONDS = 1.0
 
 
 class RateLimited(InkwellError):
     """The requester must wait before asking again."""
 
 
+def unique_holder() -> str:
+    """A name for a gate that no other process (or gate) shares."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 class FairnessGate:
     """Admits a request only when its requester has none running, its cooldown in that guild
-    is over, and the guild holds fewer than ``max_per_guild`` pieces (0 = no cap)."""
+    is over, and the guild holds fewer than ``max_per_guild`` pieces (0 = no cap).
+
+    ``holder`` names this process in the slots it takes; give a process the same name each
+    time it starts (``recover`` then frees what it held before a crash). ``clock`` is unix
+    seconds: processes compare leases and cooldowns by it."""
 
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, *, max_per_guild: int = 0
+        self,
+        database: Database,
+        *,
+        holder: str | None = None,
+        clock: Callable[[], float] = time.time,
+        max_per_guild: int = 0,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
+        self._slots = database.slots
+        self._holder = holder or unique_holder()
         self._clock = clock
         self._max_per_guild = max_per_guild
-        self._in_flight: set[Hashable] = set()
-        self._per_guild: Counter[int] = Counter()
-        # Keyed by (guild, requester): a cooldown one server sets applies only there.
-        self._next_allowed: dict[tuple[int | None, Hashable], float] = {}
+        self._lease = lease_seconds
+        self._releasing: set[asyncio.Future[None]] = set()
 
-    def in_flight(self, who: Hashable) -> bool:
-        """Whether ``who`` holds its slot now."""
-        return who in self._in_flight
+    @property
+    def holder(self) -> str:
+        """The name this gate's slots are held under."""
+        return self._holder
 
-    @contextmanager
-    def slot(self, who: Hashable, guild_id: int | None, cooldown_seconds: float) -> Iterator[None]:
+    async def recover(self) -> int:
+        """Free the slots held under this gate's name by an earlier run of this process (one
+        that crashed mid-piece); returns how many."""
+        freed = await self._slots.release_holder(self._holder)
+        if freed:
+            log.info("Freed %d writing slot(s) left by this process's last run", freed)
+        return freed
+
+    async def in_flight(self, who: SlotKey) -> bool:
+        """Whether any process holds ``who``'s slot now."""
+        return await self._slots.holder_of(who, now=self._clock()) is not None
+
+    @asynccontextmanager
+    async def slot(
+        self,
+        who: SlotKey,
+        guild_id: int | None,
+        cooldown_seconds: float,
+        *,
+        on_slow: Callable[[], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[None]:
         """Hold ``who``'s single slot; the cooldown starts when the piece ends well.
 
         A request that failed (busy, prompt too long, model error) costs no cooldown: the
-        requester was told to try again, and must be able to."""
-        if who in self._in_flight:
-            raise RateLimited(
-                "I'm still writing your previous piece — it will be ready in a moment."
+        requester was told to try again, and must be able to. If the database takes longer
+        than ``PATIENCE_SECONDS`` to answer (another program holds its write lock),
+        ``on_slow`` runs meanwhile (Discord's acknowledgement can't wait), and the refusal,
+        if it comes, comes after it."""
+        taking = asyncio.ensure_future(
+            self._slots.take(
+                who,
+                self._holder,
+                now=self._clock(),
+                lease_seconds=self._lease,
+                guild_id=guild_id,
+                cooldown_guild_id=guild_id,
+                max_per_guild=self._max_per_guild,
             )
-        wait = self._next_allowed.get((guild_id, who), 0.0) - self._clock()
-        if wait > 0:
-            seconds = math.ceil(wait)
-            raise RateLimited(
-                f"Please wait {seconds} more second{'s' if seconds != 1 else ''} "
-                "before asking again."
-            )
-        if guild_id is not None and 0 < self._max_per_guild <= self._per_guild[guild_id]:
-            raise ServiceBusy(
-                f"This server already has {self._per_guild[guild_id]} pieces being written — "
-                "please try again in a moment, when one of them is done."
-            )
-        with self._held(who, guild_id):
+        )
+        try:
+            if on_slow is not None:
+                done, _ = await asyncio.wait({taking}, timeout=PATIENCE_SECONDS)
+                if not done:
+                    await on_slow()
+            refused = await taking
+        except BaseException:
+            self._abandon(taking, who)
+            raise
+        if refused is not None:
+            raise _refusal(refused, STILL_WRITING)
+        async with self._leased(who, guild_id) as release:
             yield
-        self._next_allowed[(guild_id, who)] = self._clock() + cooldown_seconds
-        self._forget_expired()
+            release.cooldown = cooldown_seconds
 
-    @contextmanager
-    def hold(self, who: Hashable, busy_message: str) -> Iterator[None]:
+    @asynccontextmanager
+    async def hold(self, who: SlotKey, busy_message: str) -> AsyncIterator[None]:
         """Take ``who``'s slot for something that must not overlap a piece (erasing their
         data), without a cooldown; raises ``RateLimited(busy_message)`` if a piece is running."""
-        if who in self._in_flight:
-            raise RateLimited(busy_message)
-        with self._held(who, None):
+        refused = await self._slots.take(
+            who, self._holder, now=self._clock(), lease_seconds=self._lease
+        )
+        if refused is not None:
+            raise _refusal(refused, busy_message)
+        async with self._leased(who, None):
             yield
 
-    @contextmanager
-    def _held(self, who: Hashable, guild_id: int | None) -> Iterator[None]:
-        self._in_flight.add(who)
-        if guild_id is not None:
-            self._per_guild[guild_id] += 1
+    @asynccontextmanager
+    async def _leased(self, who: SlotKey, guild_id: int | None) -> AsyncIterator[_Release]:
+        """Renew the lease while the block runs, then give the slot back (with the cooldown
+        the block set on the release, if it got that far)."""
+        release = _Release()
+        keeper = asyncio.create_task(self._keep(who), name="writing-slot-lease")
         try:
-            yield
+            yield release
         finally:
-            self._in_flight.discard(who)
-            if guild_id is not None:
-                self._per_guild[guild_id] -= 1
-                if self._per_guild[guild_id] <= 0:
-                    del self._per_guild[guild_id]
-
-    def _forget_expired(self) -> None:
-        if len(self._next_allowed) > _FORGET_AFTER:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             now = self._clock()
-            self._next_allowed = {k: t for k, t in self._next_allowed.items() if t > now}
+            until = None if release.cooldown is None else now + release.cooldown
+            giving_back = asyncio.ensure_future(
+                self._slots.release(
+                    who, self._holder, now=now, cooldown_until=until, cooldown_guild_id=guild_id
+                )
+            )
+            try:
+                # Shielded: a piece stopped by shutdown still gives its slot back.
+                await asyncio.shield(giving_back)
+            except Exception:
+                log.exception("Could not give back a writing slot; its lease will free it")
+
+    def _abandon(self, taking: asyncio.Future[SlotRefused | None], who: SlotKey) -> None:
+        """The caller gave up on a slot it was taking: give it back if it was taken."""
+
+        def give_back(done: asyncio.Future[SlotRefused | None]) -> None:
+            if done.cancelled() or done.exception() is not None or done.result() is not None:
+                return
+            release = self._slots.release(who, self._holder, now=self._clock())
+            task = asyncio.ensure_future(release)
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+
+        if taking.done():
+            give_back(taking)
+        else:
+            taking.add_done_callback(give_back)
+
+    async def _keep(self, who: SlotKey) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                renewed = await self._slots.renew(
+                    who, self._holder, now=self._clock(), lease_seconds=self._lease
+                )
+            except Exception:
+                log.exception("Could not renew a writing slot; trying again")
+                continue
+            if not renewed:
+                log.warning("A writing slot's lease ran out while its piece was running")
+                return
+
+
+class _Release:
+    """What the slot's end should record: the cooldown to start, if the piece ended well."""
+
+    cooldown: float | None = None
+
+
+def _refusal(refused: SlotRefused, busy_message: str) -> InkwellError:
+    if refused.reason == "in_flight":
+        return RateLimited(busy_message)
+    if refused.reason == "cooldown":
+        seconds = max(1, math.ceil(refused.wait))
+        return RateLimited(
+            f"Please wait {seconds} more second{'s' if seconds != 1 else ''} before asking again."
+        )
+    return ServiceBusy(
+        f"This server already has {refused.held} pieces being written — "
+        "please try again in a moment, when one of them is done."
+    )

@@ -79,6 +79,9 @@ class WriteFlow:
         self._cooldown = cooldown_seconds
         self._closing = False
         self._running: set[asyncio.Task[None]] = set()
+        # Every write under way, from the shutdown check until its slot is given back (both
+        # database round trips): shutdown waits for them, and stops their pieces if it must.
+        self._writers: set[asyncio.Future[None]] = set()
         # How often each user's data was erased, so a piece started before an erase knows,
         # when it is stored, that the words it copied from them are gone.
         self._erasures: Counter[int] = Counter()
@@ -112,7 +115,8 @@ class WriteFlow:
         None when it was shown but could not be stored.
 
         Every refusal (channel, slot, cooldown, guild share, shutdown) is raised before the
-        destination acknowledges anything, so it can still be answered privately.
+        destination acknowledges anything, so it can still be answered privately; only when
+        the database is too slow to say in time is the request acknowledged first.
         """
         if self._closing:
             raise ShuttingDown(SHUTTING_DOWN)
@@ -120,30 +124,56 @@ class WriteFlow:
         self._check_channel(requester, guild)
         # A cooldown paces people; a game or schedule is paced by its own rules.
         cooldown = self._cooldown_for(guild) if requester.kind is RequesterKind.USER else 0.0
-        with self._gate.slot(requester.slot_key, requester.guild_id, cooldown):
-            await destination.accept()
-            stored: list[GenerationRecord | None] = []
-            # The piece runs as its own task, so shutdown can stop the piece alone: a caller
-            # that outlives it (a game's loop) carries on.
-            piece = asyncio.create_task(self._deliver(requester, destination, draft, guild, stored))
-            self._running.add(piece)
-            try:
-                await asyncio.shield(piece)
-            except asyncio.CancelledError:
-                if not piece.done():  # the caller itself was cancelled: so is its piece
-                    piece.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await piece
-                    raise
-                if not piece.cancelled():
-                    raise
-                # Shutdown stopped the piece: its destination says so; nothing was stored.
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(destination.stop(STOPPED), timeout=5)
-                raise PieceStopped(STOPPED) from None
-            finally:
-                self._running.discard(piece)
-            return stored[0] if stored else None
+        writer = asyncio.get_running_loop().create_future()
+        self._writers.add(writer)
+        try:
+            accepted = False
+
+            async def accept() -> None:
+                nonlocal accepted
+                if not accepted:
+                    accepted = True
+                    await destination.accept()
+
+            slot = self._gate.slot(requester.slot_key, requester.guild_id, cooldown, on_slow=accept)
+            async with slot:
+                await accept()
+                stored: list[GenerationRecord | None] = []
+                # The piece runs as its own task, so shutdown can stop the piece alone: a
+                # caller that outlives it (a game's loop) carries on.
+                piece = asyncio.create_task(
+                    self._deliver(requester, destination, draft, guild, stored)
+                )
+                self._running.add(piece)
+                return await self._await_piece(piece, destination, stored)
+        finally:
+            writer.set_result(None)
+            self._writers.discard(writer)
+
+    async def _await_piece(
+        self,
+        piece: asyncio.Task[None],
+        destination: Destination,
+        stored: list[GenerationRecord | None],
+    ) -> GenerationRecord | None:
+        """Wait for ``piece``; a caller cancelled cancels it, shutdown's stop is told."""
+        try:
+            await asyncio.shield(piece)
+        except asyncio.CancelledError:
+            if not piece.done():  # the caller itself was cancelled: so is its piece
+                piece.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await piece
+                raise
+            if not piece.cancelled():
+                raise
+            # Shutdown stopped the piece: its destination says so; nothing was stored.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(destination.stop(STOPPED), timeout=5)
+            raise PieceStopped(STOPPED) from None
+        finally:
+            self._running.discard(piece)
+        return stored[0] if stored else None
 
     async def _deliver(
         self,
@@ -167,7 +197,7 @@ class WriteFlow:
     async def erase_user(self, user_id: int) -> DeletedCounts:
         """Erase everything stored about a user while holding their slot, so no piece of
         theirs can start meanwhile or be recorded after the erase."""
-        with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
+        async with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
             counts = await self._database.users.delete_all(user_id)
         self._erasures[user_id] += 1
         # What features keep outside the rows just erased (a running game's seats and votes).
@@ -188,16 +218,18 @@ class WriteFlow:
         """Stop taking work; let running pieces finish for up to ``grace_seconds``, then stop
         the rest (their destinations say so)."""
         self._closing = True
-        running = set(self._running)
-        if not running:
+        writers = set(self._writers)
+        if not writers:
             return
-        log.info("Waiting up to %.0f s for %d piece(s) to finish", grace_seconds, len(running))
-        _, unfinished = await asyncio.wait(running, timeout=grace_seconds)
-        for task in unfinished:
+        log.info("Waiting up to %.0f s for %d piece(s) to finish", grace_seconds, len(writers))
+        _, unfinished = await asyncio.wait(writers, timeout=grace_seconds)
+        if not unfinished:
+            return
+        running = set(self._running)
+        for task in running:
             task.cancel()
-        if unfinished:
-            log.warning("Stopped %d unfinished piece(s) for shutdown", len(unfinished))
-            await asyncio.wait(unfinished, timeout=10)
+        log.warning("Stopped %d unfinished piece(s) for shutdown", len(running))
+        await asyncio.wait(unfinished, timeout=10)
 
     # --- inside a slot ---------------------------------------------------------------------
 

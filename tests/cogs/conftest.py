@@ -58,7 +58,7 @@ async def build_stack(
     flow = WriteFlow(
         WritingService(generation),
         database,
-        FairnessGate(max_per_guild=settings.generation.max_per_guild),
+        FairnessGate(database, max_per_guild=settings.generation.max_per_guild),
         cooldown_seconds=settings.discord.cooldown_seconds,
     )
 

@@ -103,8 +103,9 @@ async def test_posting_where_the_bot_may_not_or_into_a_deleted_channel_is_gone(s
 @contextlib.asynccontextmanager
 async def a_write_stuck_behind_another_program(stack) -> AsyncIterator[None]:
     """Another program holds the write lock, and a write of the bot's own waits behind it
-    (up to busy_timeout, 5 s) holding the shared connection, as happens in production."""
-    other = sqlite3.connect(stack.database.path, timeout=0)
+    (up to busy_timeout, 5 s) holding the shared connection, as happens in production. The
+    other program waits its turn for the lock (the bot may be giving a writing slot back)."""
+    other = sqlite3.connect(stack.database.path, timeout=10)
     try:
         other.execute("BEGIN IMMEDIATE")
         other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")

@@ -177,7 +177,7 @@ async def test_ai_ideas_take_no_cooldown_from_the_user_who_asked(tmp_path, db):
     )
     await generation.start()
     try:
-        flow = WriteFlow(WritingService(generation), db, FairnessGate(), cooldown_seconds=600)
+        flow = WriteFlow(WritingService(generation), db, FairnessGate(db), cooldown_seconds=600)
         ideas = IdeaService(db, flow, prompts=PROMPTS, rng=random.Random(1))
         user = Requester.user(100, "Ada", 9, 1)
         first = await ideas.pick(1, 9, 100, source="ai", requester=user)

@@ -25,7 +25,9 @@ async def console(tiny_gpt2_dir, tmp_path):
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
     out = io.StringIO()
-    flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=0)
+    flow = WriteFlow(
+        WritingService(generation), database, FairnessGate(database), cooldown_seconds=0
+    )
     try:
         yield (
             Console(flow, database, out=out, games=console_games(flow, database, out)),

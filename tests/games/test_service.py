@@ -60,7 +60,9 @@ async def parts(tiny_gpt2_dir, tmp_path):
 
 def make_service(parts, clock: FakeClock, table: Table | None = None):
     generation, database, _ = parts
-    flow = WriteFlow(WritingService(generation), database, FairnessGate(), cooldown_seconds=60)
+    flow = WriteFlow(
+        WritingService(generation), database, FairnessGate(database), cooldown_seconds=60
+    )
     dispatcher = Dispatcher(database, clock)
     service = GameService(database, flow, dispatcher, table or Table(), clock=clock)
     service.attach()

@@ -74,7 +74,7 @@ async def parts(tiny_gpt2_dir, tmp_path):
 
 def make_flow(parts, *, cooldown: float = 0.0, max_per_guild: int = 0) -> WriteFlow:
     generation, database = parts
-    gate = FairnessGate(max_per_guild=max_per_guild)
+    gate = FairnessGate(database, max_per_guild=max_per_guild)
     return WriteFlow(WritingService(generation), database, gate, cooldown_seconds=cooldown)
 
 
