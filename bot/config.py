@@ -29,6 +29,8 @@ MAX_CHARS_PER_TOKEN = 128
 # So that a piece of the longest allowed length always fits in storage (4,096 tokens).
 MAX_NEW_TOKENS_CAP = MAX_GENERATION_CHARS // MAX_CHARS_PER_TOKEN
 CONFIG_ENV_VAR = "INKWELL_CONFIG"
+# More shards than any one bot is likely to need (Discord advises one per 1,000 guilds).
+MAX_SHARDS = 4096
 
 
 class ConfigError(Exception):
@@ -111,6 +113,27 @@ class DiscordSettings:
     shutdown_grace_seconds: float = _rule(
         20.0, low=0.0, high=600.0, doc="how long pieces may finish after SIGTERM/SIGINT"
     )
+    shard_count: int = _rule(0, low=0, high=MAX_SHARDS, doc="0 = as many as Discord advises")
+    shard_ids: tuple[int, ...] = _rule(
+        (), low=0, high=MAX_SHARDS - 1, doc="the shards this process runs; [] = all of them"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.shard_ids:
+            return
+        if self.shard_count == 0:
+            raise ConfigError(
+                "discord.shard_ids needs discord.shard_count: each process must know how many "
+                "shards there are in all."
+            )
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ConfigError(f"discord.shard_ids lists a shard twice: {list(self.shard_ids)}.")
+        outside = [shard for shard in self.shard_ids if shard >= self.shard_count]
+        if outside:
+            raise ConfigError(
+                f"discord.shard_ids {outside} are not shards of {self.shard_count}: "
+                f"ids run from 0 to {self.shard_count - 1}."
+            )
 
 
 @dataclass(frozen=True)
@@ -256,6 +279,10 @@ def _check_value(key: str, hint: Any, meta: Any, value: Any) -> Any:
         if (low is not None and value < low) or (high is not None and value > high):
             raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
         return hint(value)
+    if hint == tuple[int, ...]:
+        if not isinstance(value, list):
+            raise fail("a list of integers, e.g. [0, 1]")
+        return tuple(_check_value(f"{key}[{i}]", int, meta, item) for i, item in enumerate(value))
     if hint is str:
         if not isinstance(value, str):
             raise fail("a string")

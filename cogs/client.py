@@ -40,8 +40,12 @@ def inkwell_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class InkwellBot(commands.Bot):
-    """Inkwell on Discord. Resources are built by the caller and passed in."""
+class InkwellBot(commands.AutoShardedBot):
+    """Inkwell on Discord. Resources are built by the caller and passed in.
+
+    Sharded always: with ``discord.shard_count = 0`` it runs as many shards as Discord
+    advises, all here; with ``shard_ids`` only those, so several processes (one per shard
+    group, on one database) share a bot too big for one."""
 
     def __init__(
         self,
@@ -58,6 +62,8 @@ class InkwellBot(commands.Bot):
             tree_cls=InkwellTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            shard_count=settings.discord.shard_count or None,
+            shard_ids=list(settings.discord.shard_ids) or None,
             **client_options,
         )  # type: ignore[arg-type]
         self.settings = settings

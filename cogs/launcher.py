@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,9 +21,10 @@ import aiohttp
 import discord
 
 from bot.clock.dispatcher import Dispatcher
-from bot.config import Settings, discord_token
+from bot.config import DiscordSettings, Settings, discord_token
 from bot.errors import InkwellError
 from bot.generation.backends import build_generation_service
+from bot.shards import ShardGroup
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
 from bot.writing.flow import WriteFlow
@@ -38,6 +40,20 @@ NO_TOKEN = (
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+def shard_group(settings: DiscordSettings) -> ShardGroup | None:
+    """The shards this process holds, when it holds only some of them (else None: all)."""
+    if not settings.shard_ids:
+        return None
+    return ShardGroup.of(settings.shard_count, settings.shard_ids)
+
+
+def process_name(settings: DiscordSettings) -> str:
+    """What this process is called in the shared fairness state: the same on every start, so a
+    restart frees what the crashed run held, and different for each shard group."""
+    group = shard_group(settings)
+    return f"{socket.gethostname()} {'all shards' if group is None else group.name}"
+
+
 @asynccontextmanager
 async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[InkwellBot]:
     database = await Database.open(settings.storage.location())
@@ -47,13 +63,20 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             await generation.start(
                 lambda stage, fraction: log.info("Model: %s (%.0f%%)", stage, 100 * (fraction or 0))
             )
+        gate = FairnessGate(
+            database,
+            holder=process_name(settings.discord),
+            max_per_guild=settings.generation.max_per_guild,
+        )
+        if load_model:  # serving, not just syncing: what a crashed run held is free again
+            await gate.recover()
         flow = WriteFlow(
             WritingService(generation),
             database,
-            FairnessGate(max_per_guild=settings.generation.max_per_guild),
+            gate,
             cooldown_seconds=settings.discord.cooldown_seconds,
         )
-        clock = Dispatcher(database)
+        clock = Dispatcher(database, shards=shard_group(settings.discord))
         bot = InkwellBot(settings=settings, flow=flow, database=database, clock=clock)
         try:
             yield bot

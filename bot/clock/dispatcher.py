@@ -10,6 +10,9 @@ Each kind of timer says what is too late: a turn timeout that is hours overdue i
 firing (the game moves on), a prompt of the day for a day already over is not. Due timers are
 caught up on start with that rule.
 
+With several processes on one database, each fires only the timers of guilds on its own
+shards (``shards``): that process has the guild's channels and settings at hand.
+
 Time comes from an injected ``Clock`` (unix seconds and sleep), so tests drive it directly.
 """
 
@@ -23,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.shards import ShardGroup
 from bot.storage import Database, Timer
 from bot.writing.destination import DestinationGone
 
@@ -85,8 +89,10 @@ class Dispatcher:
         *,
         tick_seconds: float = 1.0,
         batch: int = 50,
+        shards: ShardGroup | None = None,
     ) -> None:
         self._database = database
+        self._shards = shards
         self._clock = clock or SystemClock()
         self._tick = tick_seconds
         self._batch = batch
@@ -115,12 +121,19 @@ class Dispatcher:
             self._kinds.pop(name, None)
 
     async def schedule(
-        self, kind: str, key: str, due_at: float, payload: dict[str, object] | None = None
+        self,
+        kind: str,
+        key: str,
+        due_at: float,
+        payload: dict[str, object] | None = None,
+        *,
+        guild_id: int | None = None,
     ) -> Timer:
-        """Set (or move) the timer ``(kind, key)``."""
+        """Set (or move) the timer ``(kind, key)``; it acts in ``guild_id`` (None: no guild),
+        so the process holding that guild's shard fires it."""
         if kind not in self._kinds:
             raise ValueError(f"no handler for timer kind {kind!r}")
-        return await self._database.timers.schedule(kind, key, due_at, payload or {})
+        return await self._database.timers.schedule(kind, key, due_at, payload or {}, guild_id)
 
     async def cancel(self, kind: str, key: str) -> bool:
         """Remove a timer; False if there was none."""
@@ -132,7 +145,9 @@ class Dispatcher:
         handled = 0
         while not self._closed:
             now = self._clock.now()
-            due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
+            due = await self._database.timers.due(
+                now, self._batch, kinds=list(self._kinds), shards=self._shards
+            )
             if not due:
                 return handled
             # Concurrently: one slow handler (an AI line) must not hold up another's deadline.
@@ -148,7 +163,9 @@ class Dispatcher:
         if self._closed:
             return
         now = self._clock.now()
-        due = await self._database.timers.due(now, self._batch, kinds=list(self._kinds))
+        due = await self._database.timers.due(
+            now, self._batch, kinds=list(self._kinds), shards=self._shards
+        )
         for timer in due:
             if self._closed:
                 return

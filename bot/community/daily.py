@@ -142,6 +142,7 @@ class DailyService:
             str(schedule.guild_id),
             due.due_at.timestamp(),
             {"owner_id": schedule.owner_id},
+            guild_id=schedule.guild_id,
         )
         return due.due_at
 

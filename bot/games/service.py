@@ -351,7 +351,7 @@ class GameService:
         for kind, due in wanted:
             if only_missing and await self._db.timers.get(kind, key) is not None:
                 continue
-            await self._dispatcher.schedule(kind, key, due, payload)
+            await self._dispatcher.schedule(kind, key, due, payload, guild_id=stored.guild_id)
             set_now += 1
         return set_now
 

@@ -152,7 +152,7 @@ class SprintService:
                 await self._db.sprints.set_prompt(sprint.id, text, by_starter=False)
                 if not delay:
                     # Writing starts when the prompt is shown, not while it was being written.
-                    await self._restart_clock(sprint.id, minutes)
+                    await self._restart_clock(sprint, minutes)
         sprint = await self._get(sprint.id)
         if not sprint.is_open:
             return sprint  # called off while its prompt was being written
@@ -272,7 +272,9 @@ class SprintService:
         for kind, due in wanted:
             if only_missing and await self._db.timers.get(kind, key) is not None:
                 continue
-            await self._dispatcher.schedule(kind, key, due, {"sprint_id": sprint.id})
+            await self._dispatcher.schedule(
+                kind, key, due, {"sprint_id": sprint.id}, guild_id=sprint.guild_id
+            )
             set_now += 1
         return set_now
 
@@ -286,12 +288,16 @@ class SprintService:
             log.warning("Gave %d sprint timer(s) back to open sprints", missing)
         return missing
 
-    async def _restart_clock(self, sprint_id: int, minutes: int) -> None:
+    async def _restart_clock(self, sprint: SprintRow, minutes: int) -> None:
         """Start a running sprint's time again from now (inside the caller's transaction)."""
         plan = rules.plan(self._now(), minutes, 0)
-        if await self._db.sprints.set_times(sprint_id, plan.starts_at, plan.ends_at):
+        if await self._db.sprints.set_times(sprint.id, plan.starts_at, plan.ends_at):
             await self._dispatcher.schedule(
-                END_TIMER, str(sprint_id), plan.ends_at, {"sprint_id": sprint_id}
+                END_TIMER,
+                str(sprint.id),
+                plan.ends_at,
+                {"sprint_id": sprint.id},
+                guild_id=sprint.guild_id,
             )
 
     async def _end(self, sprint_id: int, *, early: bool) -> None:
@@ -311,7 +317,11 @@ class SprintService:
             if not moved:
                 return  # ended already (this timer fired before), or cancelled
             await self._dispatcher.schedule(
-                RESULTS_TIMER, str(sprint_id), until, {"sprint_id": sprint_id}
+                RESULTS_TIMER,
+                str(sprint_id),
+                until,
+                {"sprint_id": sprint_id},
+                guild_id=sprint.guild_id,
             )
         if not early:  # when everyone left, the results timer is due now and says it all
             await self._tell(await self._get(sprint_id), PensDown())

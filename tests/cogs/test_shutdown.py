@@ -29,7 +29,11 @@ def write_config(tmp_path: Path, model_dir: Path, grace: float) -> Path:
     return config
 
 
-async def start_bot(server, config: Path, *, ignore_eos: bool) -> asyncio.subprocess.Process:
+async def start_bot(
+    server, config: Path, *, ignore_eos: bool, shard: tuple[int, int] | None = None
+) -> asyncio.subprocess.Process:
+    """``python -m bot run`` on ``config``, once it is connected (with ``shard``: once the
+    session of that ``(shard_id, shard_count)`` is)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -49,7 +53,13 @@ async def start_bot(server, config: Path, *, ignore_eos: bool) -> asyncio.subpro
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await server.wait_for_session(timeout=60)
+        await server.wait_for(
+            lambda: any(
+                shard is None or session.shard == shard
+                for session in server.gateway.live_sessions()
+            ),
+            timeout=60,
+        )
         await asyncio.sleep(0.5)  # READY, then the guild: let the client take them in
     except TimeoutError:
         if process.returncode is None:

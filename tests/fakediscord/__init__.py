@@ -37,6 +37,7 @@ from .models import (
     SnowflakeFactory,
     World,
     default_world,
+    sharded_world,
 )
 from .recording import RecordedRequest, UploadedFile
 from .server import FakeDiscord
@@ -65,4 +66,5 @@ __all__ = [
     "World",
     "default_world",
     "run_client",
+    "sharded_world",
 ]

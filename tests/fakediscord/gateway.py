@@ -44,6 +44,20 @@ class GatewaySession:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
+    def shard(self) -> tuple[int, int] | None:
+        """``(shard_id, shard_count)`` from IDENTIFY, or None for an unsharded client."""
+        shard = self.identify.get("shard")
+        return None if not shard else (int(shard[0]), int(shard[1]))
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this guild's events here: to shard
+        ``(guild_id >> 22) % shard_count``, and events of no guild (DMs) to shard 0."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return (0 if guild_id is None else (guild_id >> 22) % count) == shard_id
+
+    @property
     def intents(self) -> int:
         return int(self.identify.get("intents", 0))
 
@@ -57,6 +71,17 @@ class GatewayFrame:
     timestamp: float
     session_id: str | None
     payload: dict[str, Any]
+
+
+def guild_of(event: str, data: Any) -> int | None:
+    """The guild an event belongs to (``guild_id``, or a GUILD_* event's own ``id``)."""
+    if not isinstance(data, dict):
+        return None
+    if data.get("guild_id") is not None:
+        return int(data["guild_id"])
+    if event.startswith("GUILD_") and data.get("id") is not None:
+        return int(data["id"])
+    return None
 
 
 class Gateway:
@@ -78,12 +103,17 @@ class Gateway:
     async def dispatch(self, event: str, data: Any, *, intents: int | None = None) -> int:
         """Send a DISPATCH to every known session; disconnected ones get it on RESUME.
 
-        With ``intents``, only sessions that identified with one of those intent bits get it
-        (as Discord filters GUILD_MEMBER_UPDATE, CHANNEL_UPDATE...). Returns how many sessions
-        it was queued for (0 means no bot is connected).
+        A sharded session gets only the events of its shard's guilds (and shard 0 those of no
+        guild), as Discord routes them. With ``intents``, only sessions that identified with
+        one of those intent bits get it (as Discord filters GUILD_MEMBER_UPDATE,
+        CHANNEL_UPDATE...). Returns how many sessions it was queued for (0 means no bot is
+        connected).
         """
         sent = 0
+        guild_id = guild_of(event, data)
         for session in list(self.sessions.values()):
+            if not session.holds(guild_id):
+                continue
             if intents is None or session.intents & intents:
                 await self._send_dispatch(session, event, data)
                 sent += 1
@@ -163,10 +193,12 @@ class Gateway:
         session = GatewaySession(secrets.token_hex(16), data, ws=ws)
         self.sessions[session.session_id] = session
         world = self.server.world
-        await self._send_dispatch(
-            session, "READY", ready_payload(world, session.session_id, str(self.server.gateway_url))
-        )
-        for guild in world.guilds:
+        guilds = [guild for guild in world.guilds if session.holds(guild.id)]
+        ready = ready_payload(world, session.session_id, str(self.server.gateway_url), guilds)
+        if session.shard is not None:
+            ready["shard"] = list(session.shard)
+        await self._send_dispatch(session, "READY", ready)
+        for guild in guilds:
             await self._send_dispatch(session, "GUILD_CREATE", guild_payload(guild, world.bot.id))
         return session
 

@@ -67,6 +67,14 @@ class SnowflakeFactory:
         self._last = candidate
         return candidate
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id whose guild Discord would send to ``shard_id`` of ``shard_count``."""
+        candidate = self()
+        while (candidate >> 22) % shard_count != shard_id:
+            candidate += 1 << 22
+        self._last = candidate
+        return candidate
+
 
 @dataclass
 class FakeUser:
@@ -305,17 +313,41 @@ class World:
 
 def default_world(new_id: SnowflakeFactory) -> World:
     """One guild, two text channels; ``mod`` has Manage Server, ``alice``/``bob`` do not."""
-    counter = itertools.count(1)
     bot = FakeUser(new_id(), "Inkwell", bot=True)
     names = ("owner", "mod", "alice", "bob")
     users = {n: FakeUser(new_id(), n, global_name=n.title()) for n in names}
-    guild_id = new_id()
+    guild = _guild(new_id, new_id(), "Inkwell Test Guild", users, bot)
+    # Modern applications share their id with the bot user.
+    return World(bot.id, bot, users["owner"], [guild], {**users, "bot": bot})
+
+
+def sharded_world(new_id: SnowflakeFactory, shard_count: int) -> World:
+    """Like ``default_world``, with one guild on each of ``shard_count`` shards (guild ``n``
+    on shard ``n``), the same people in each."""
+    world = default_world(new_id)
+    world.guilds = [
+        _guild(
+            new_id, new_id.on_shard(shard, shard_count), f"Guild {shard}", world.users, world.bot
+        )
+        for shard in range(shard_count)
+    ]
+    return world
+
+
+def _guild(
+    new_id: SnowflakeFactory,
+    guild_id: int,
+    name: str,
+    users: dict[str, FakeUser],
+    bot: FakeUser,
+) -> FakeGuild:
+    counter = itertools.count(1)
     everyone = FakeRole(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0)
     moderator = FakeRole(new_id(), "Moderator", MANAGE_GUILD, 1)
     bot_role = FakeRole(new_id(), "Inkwell", EVERYONE_PERMISSIONS, 2, managed=True)
     channels = [
-        FakeChannel(new_id(), name, guild_id, position=next(counter) - 1)
-        for name in ("general", "writing")
+        FakeChannel(new_id(), channel_name, guild_id, position=next(counter) - 1)
+        for channel_name in ("general", "writing")
     ]
     members = [
         FakeMember(users["owner"]),
@@ -324,13 +356,11 @@ def default_world(new_id: SnowflakeFactory) -> World:
         FakeMember(users["bob"]),
         FakeMember(bot, [bot_role.id]),
     ]
-    guild = FakeGuild(
+    return FakeGuild(
         guild_id,
-        "Inkwell Test Guild",
+        name,
         users["owner"].id,
         roles=[everyone, moderator, bot_role],
         channels=channels,
         members=members,
     )
-    # Modern applications share their id with the bot user.
-    return World(bot.id, bot, users["owner"], [guild], {**users, "bot": bot})

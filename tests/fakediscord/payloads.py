@@ -215,12 +215,16 @@ def app_info_payload(world: World) -> dict[str, Any]:
     }
 
 
-def ready_payload(world: World, session_id: str, resume_url: str) -> dict[str, Any]:
+def ready_payload(
+    world: World, session_id: str, resume_url: str, guilds: list[FakeGuild] | None = None
+) -> dict[str, Any]:
+    """READY, listing ``guilds`` (default: all of them) as still to come."""
     me = {**user_payload(world.bot), "verified": True, "mfa_enabled": False, "flags": 0}
+    shown = world.guilds if guilds is None else guilds
     return {
         "v": 10,
         "user": me,
-        "guilds": [{"id": str(g.id), "unavailable": True} for g in world.guilds],
+        "guilds": [{"id": str(g.id), "unavailable": True} for g in shown],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,

@@ -27,6 +27,7 @@ from .models import (
     SnowflakeFactory,
     World,
     default_world,
+    sharded_world,
 )
 from .payloads import error_payload, member_payload, role_payload
 from .recording import RecordedRequest, json_response, record
@@ -54,9 +55,17 @@ class FakeDiscord(InteractionMixin, ChannelMixin):
         echo_message_events: bool = True,
         followup_replaces_thinking: bool = True,
         require_synced_commands: bool = False,
+        shard_count: int = 0,
     ) -> None:
         self.new_id = SnowflakeFactory()
-        self.world = world or default_world(self.new_id)
+        # With shard_count, one guild per shard (see sharded_world), for sharded clients.
+        if world is None:
+            world = (
+                sharded_world(self.new_id, shard_count)
+                if shard_count
+                else default_world(self.new_id)
+            )
+        self.world = world
         # Discord's 3 s rule for the first callback; None disables it (e.g. under a debugger).
         self.interaction_deadline = interaction_deadline
         # Send MESSAGE_CREATE/UPDATE/DELETE for the bot's own non-ephemeral messages, like Discord.
@@ -264,7 +273,7 @@ class FakeDiscord(InteractionMixin, ChannelMixin):
                 data["member"] = member_payload(guild, author, with_user=False)
         needed = GUILD_MESSAGES if guild is not None else DIRECT_MESSAGES
         for session in list(self.gateway.sessions.values()):
-            if session.intents & needed:
+            if session.intents & needed and session.holds(guild.id if guild else None):
                 await self.gateway.send_to(
                     session, event, _strip_content(data, session, self.world.bot)
                 )

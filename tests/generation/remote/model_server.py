@@ -3,6 +3,7 @@ HTTP; and ``Relay``, a real HTTP peer in front of it that can fail on purpose.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import select
@@ -79,10 +80,17 @@ class Relay:
     most_in_flight: int = 0
     statuses: list[int] = field(default_factory=list)
     url: str = ""
+    # While cleared, POSTs wait here (``held`` counts them): a piece stays in flight until
+    # the test lets it go.
+    hold: asyncio.Event | None = None
+    held: int = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method == "POST":
             self.posts += 1
+            if self.hold is not None and not self.hold.is_set():
+                self.held += 1
+                await self.hold.wait()
             asked = int((await request.json()).get("n") or 1)
             self.candidates_asked.append(asked)
             if self.refuse_n and asked > 1:
