@@ -51,12 +51,15 @@ class SlotRepository:
         *,
         now: float,
         lease_seconds: float,
+        lease: str,
         guild_id: int | None = None,
         cooldown_guild_id: int | None = None,
+        check_cooldown: bool = True,
         max_per_guild: int = 0,
     ) -> SlotRefused | None:
-        """Give ``slot`` to ``holder`` until ``now + lease_seconds``; the refusal if the slot
-        is held, its cooldown in ``cooldown_guild_id`` runs, or ``guild_id`` (whose share the
+        """Give ``slot`` to ``holder`` under the token ``lease`` until ``now +
+        lease_seconds``; the refusal if the slot is held, its cooldown in
+        ``cooldown_guild_id`` runs (when ``check_cooldown``), or ``guild_id`` (whose share the
         piece counts against; None = none) holds ``max_per_guild`` pieces (0 = no cap)."""
         if not math.isfinite(now) or not lease_seconds > 0:
             raise ValueError("now must be finite and lease_seconds positive")
@@ -72,10 +75,13 @@ class SlotRepository:
             )
             if held_until is not None and held_until >= now:
                 return SlotRefused("in_flight")
-            until = await self._db.fetch_value(
-                "SELECT until FROM cooldowns WHERE guild_key = ? AND slot_kind = ? AND slot_id = ?",
-                (_guild_key(cooldown_guild_id), kind, slot_id),
-            )
+            until = None
+            if check_cooldown:
+                until = await self._db.fetch_value(
+                    "SELECT until FROM cooldowns WHERE guild_key = ? AND slot_kind = ?"
+                    " AND slot_id = ?",
+                    (_guild_key(cooldown_guild_id), kind, slot_id),
+                )
             if until is not None and until > now:
                 return SlotRefused("cooldown", wait=until - now)
             if capped:
@@ -88,42 +94,44 @@ class SlotRepository:
             # Conditional on the lease having run out, so that of two processes racing for
             # one requester (whose reads both found no live row) only one gets the slot.
             taken = await self._db.execute(
-                "INSERT INTO writing_slots (slot_kind, slot_id, guild_id, holder, held_until)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (slot_kind, slot_id) DO UPDATE SET"
+                "INSERT INTO writing_slots"
+                " (slot_kind, slot_id, guild_id, holder, lease, held_until)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slot_kind, slot_id) DO UPDATE SET"
                 " guild_id = excluded.guild_id, holder = excluded.holder,"
-                " held_until = excluded.held_until WHERE writing_slots.held_until < ?",
-                (kind, slot_id, guild_id, holder, now + lease_seconds, now),
+                " lease = excluded.lease, held_until = excluded.held_until"
+                " WHERE writing_slots.held_until < ?",
+                (kind, slot_id, guild_id, holder, lease, now + lease_seconds, now),
             )
             return None if taken else SlotRefused("in_flight")
 
-    async def renew(self, slot: SlotKey, holder: str, *, now: float, lease_seconds: float) -> bool:
-        """Extend ``holder``'s lease on ``slot``; False if it holds the slot no more."""
+    async def renew(self, slot: SlotKey, lease: str, *, now: float, lease_seconds: float) -> bool:
+        """Extend the taking ``lease``'s hold on ``slot``; False if it holds it no more."""
         kind, slot_id = slot
         async with self._db.transaction():
             renewed = await self._db.execute(
                 "UPDATE writing_slots SET held_until = ? WHERE slot_kind = ? AND slot_id = ?"
-                " AND holder = ?",
-                (now + lease_seconds, kind, slot_id, holder),
+                " AND lease = ?",
+                (now + lease_seconds, kind, slot_id, lease),
             )
         return renewed > 0
 
     async def release(
         self,
         slot: SlotKey,
-        holder: str,
+        lease: str,
         *,
         now: float,
         cooldown_until: float | None = None,
         cooldown_guild_id: int | None = None,
     ) -> None:
-        """Give ``slot`` back (if ``holder`` still has it) and, with ``cooldown_until``,
+        """Give ``slot`` back (if the taking ``lease`` still has it) and, with ``cooldown_until``,
         start its cooldown in ``cooldown_guild_id``."""
         kind, slot_id = slot
         self._releases += 1
         async with self._db.transaction():
             await self._db.execute(
-                "DELETE FROM writing_slots WHERE slot_kind = ? AND slot_id = ? AND holder = ?",
-                (kind, slot_id, holder),
+                "DELETE FROM writing_slots WHERE slot_kind = ? AND slot_id = ? AND lease = ?",
+                (kind, slot_id, lease),
             )
             if cooldown_until is not None and cooldown_until > now:
                 await self._db.execute(
@@ -134,6 +142,7 @@ class SlotRepository:
                 )
             if self._releases % _SWEEP_EVERY == 0:
                 await self._db.execute("DELETE FROM cooldowns WHERE until <= ?", (now,))
+                await self._db.execute("DELETE FROM writing_slots WHERE held_until < ?", (now,))
 
     async def release_holder(self, holder: str) -> int:
         """Give back every slot ``holder`` has (a process starting again under its name:

@@ -22,6 +22,10 @@ from bot.storage.prompts import prompt_from_row
 EXPORT_FORMAT_VERSION = 1
 
 
+# How long an erasure is remembered: longer than any piece takes to write.
+ERASURE_MEMORY_SECONDS = 24 * 3600.0
+
+
 class UserDataRepository:
     """Export and deletion of one user's data (Discord's developer policy requires both)."""
 
@@ -207,6 +211,20 @@ class UserDataRepository:
             await self._db.execute(
                 "UPDATE daily_schedules SET owner_id = 0 WHERE owner_id = ?", (user_id,)
             )
+            # Cooldowns name the user; the erasure itself is remembered for a day, so that a
+            # piece another process was writing from their words is stored without them.
+            await self._db.execute(
+                "DELETE FROM cooldowns WHERE slot_kind = 'user' AND slot_id = ?", (user_id,)
+            )
+            now = self._clock().timestamp()
+            await self._db.execute(
+                "DELETE FROM erasures WHERE erased_at < ?", (now - ERASURE_MEMORY_SECONDS,)
+            )
+            await self._db.execute(
+                "INSERT INTO erasures (user_id, erased_at) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET erased_at = excluded.erased_at",
+                (user_id, now),
+            )
         return DeletedCounts(
             generations=generations,
             favorites=favorites,
@@ -216,6 +234,14 @@ class UserDataRepository:
             removed_lines=removed_lines,
             daily_entries=daily_entries,
         )
+
+    async def erased_since(self, user_id: int, since: float) -> bool:
+        """Whether the user's data was erased at or after ``since`` (unix seconds), by any
+        process (for a piece started before the erase, that copied their words)."""
+        erased_at = await self._db.fetch_value(
+            "SELECT erased_at FROM erasures WHERE user_id = ?", (user_id,)
+        )
+        return erased_at is not None and erased_at >= since
 
     async def _remove_lines(self, user_id: int) -> int:
         """Turn the user's poem-game lines into "(removed)" and rebuild the finished poems

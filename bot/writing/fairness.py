@@ -19,8 +19,9 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from bot.errors import InkwellError, ServiceBusy
 from bot.storage import Database
@@ -103,15 +104,51 @@ class FairnessGate:
         than ``PATIENCE_SECONDS`` to answer (another program holds its write lock),
         ``on_slow`` runs meanwhile (Discord's acknowledgement can't wait), and the refusal,
         if it comes, comes after it."""
+        lease = await self._take(
+            who,
+            STILL_WRITING,
+            on_slow,
+            guild_id=guild_id,
+            cooldown_guild_id=guild_id,
+            max_per_guild=self._max_per_guild,
+        )
+        async with self._leased(who, lease, guild_id) as release:
+            yield
+            release.cooldown = cooldown_seconds
+
+    @asynccontextmanager
+    async def hold(self, who: SlotKey, busy_message: str) -> AsyncIterator[None]:
+        """Take ``who``'s slot for something that must not overlap a piece (erasing their
+        data), whatever their cooldown; raises ``RateLimited(busy_message)`` if a piece is
+        running."""
+        lease = await self._take(who, busy_message, None, check_cooldown=False)
+        async with self._leased(who, lease, None):
+            yield
+
+    async def drain(self) -> None:
+        """Wait for slots being given back in the background (before the database closes)."""
+        if self._releasing:
+            await asyncio.wait(set(self._releasing), timeout=10)
+
+    async def _take(
+        self,
+        who: SlotKey,
+        busy_message: str,
+        on_slow: Callable[[], Awaitable[None]] | None,
+        **rules: Any,
+    ) -> str:
+        """Take ``who``'s slot under a new lease token and return it, or raise the refusal."""
+        lease = secrets.token_hex(8)
+        # Shielded: a caller cancelled while the take commits must not leave a slot behind
+        # (a transaction cancelled in its COMMIT still commits); _abandon gives it back.
         taking = asyncio.ensure_future(
             self._slots.take(
                 who,
                 self._holder,
+                lease=lease,
                 now=self._clock(),
                 lease_seconds=self._lease,
-                guild_id=guild_id,
-                cooldown_guild_id=guild_id,
-                max_per_guild=self._max_per_guild,
+                **rules,
             )
         )
         try:
@@ -119,34 +156,22 @@ class FairnessGate:
                 done, _ = await asyncio.wait({taking}, timeout=PATIENCE_SECONDS)
                 if not done:
                     await on_slow()
-            refused = await taking
+            refused = await asyncio.shield(taking)
         except BaseException:
-            self._abandon(taking, who)
+            self._abandon(taking, who, lease)
             raise
         if refused is not None:
-            raise _refusal(refused, STILL_WRITING)
-        async with self._leased(who, guild_id) as release:
-            yield
-            release.cooldown = cooldown_seconds
-
-    @asynccontextmanager
-    async def hold(self, who: SlotKey, busy_message: str) -> AsyncIterator[None]:
-        """Take ``who``'s slot for something that must not overlap a piece (erasing their
-        data), without a cooldown; raises ``RateLimited(busy_message)`` if a piece is running."""
-        refused = await self._slots.take(
-            who, self._holder, now=self._clock(), lease_seconds=self._lease
-        )
-        if refused is not None:
             raise _refusal(refused, busy_message)
-        async with self._leased(who, None):
-            yield
+        return lease
 
     @asynccontextmanager
-    async def _leased(self, who: SlotKey, guild_id: int | None) -> AsyncIterator[_Release]:
+    async def _leased(
+        self, who: SlotKey, lease: str, guild_id: int | None
+    ) -> AsyncIterator[_Release]:
         """Renew the lease while the block runs, then give the slot back (with the cooldown
         the block set on the release, if it got that far)."""
         release = _Release()
-        keeper = asyncio.create_task(self._keep(who), name="writing-slot-lease")
+        keeper = asyncio.create_task(self._keep(who, lease), name="writing-slot-lease")
         try:
             yield release
         finally:
@@ -155,9 +180,9 @@ class FairnessGate:
                 await keeper
             now = self._clock()
             until = None if release.cooldown is None else now + release.cooldown
-            giving_back = asyncio.ensure_future(
+            giving_back = self._track(
                 self._slots.release(
-                    who, self._holder, now=now, cooldown_until=until, cooldown_guild_id=guild_id
+                    who, lease, now=now, cooldown_until=until, cooldown_guild_id=guild_id
                 )
             )
             try:
@@ -166,28 +191,34 @@ class FairnessGate:
             except Exception:
                 log.exception("Could not give back a writing slot; its lease will free it")
 
-    def _abandon(self, taking: asyncio.Future[SlotRefused | None], who: SlotKey) -> None:
-        """The caller gave up on a slot it was taking: give it back if it was taken."""
+    def _abandon(
+        self, taking: asyncio.Future[SlotRefused | None], who: SlotKey, lease: str
+    ) -> None:
+        """The caller gave up on a slot it was taking: give it back if it was taken (the
+        release matches this taking's own token, so it is harmless if it wasn't)."""
 
         def give_back(done: asyncio.Future[SlotRefused | None]) -> None:
-            if done.cancelled() or done.exception() is not None or done.result() is not None:
-                return
-            release = self._slots.release(who, self._holder, now=self._clock())
-            task = asyncio.ensure_future(release)
-            self._releasing.add(task)
-            task.add_done_callback(self._releasing.discard)
+            if not done.cancelled() and done.exception() is None and done.result() is not None:
+                return  # refused: nothing was taken
+            self._track(self._slots.release(who, lease, now=self._clock()))
 
         if taking.done():
             give_back(taking)
         else:
             taking.add_done_callback(give_back)
 
-    async def _keep(self, who: SlotKey) -> None:
+    def _track(self, release: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        task = asyncio.ensure_future(release)
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+        return task
+
+    async def _keep(self, who: SlotKey, lease: str) -> None:
         while True:
             await asyncio.sleep(self._lease / 3)
             try:
                 renewed = await self._slots.renew(
-                    who, self._holder, now=self._clock(), lease_seconds=self._lease
+                    who, lease, now=self._clock(), lease_seconds=self._lease
                 )
             except Exception:
                 log.exception("Could not renew a writing slot; trying again")

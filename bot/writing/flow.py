@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 
 from bot.errors import InkwellError
 from bot.forms import Form
@@ -82,6 +83,7 @@ class WriteFlow:
         # Every write under way, from the shutdown check until its slot is given back (both
         # database round trips): shutdown waits for them, and stops their pieces if it must.
         self._writers: set[asyncio.Future[None]] = set()
+        self._stopping = False  # shutdown's grace is over: pieces are being stopped
         # How often each user's data was erased, so a piece started before an erase knows,
         # when it is stored, that the words it copied from them are gone.
         self._erasures: Counter[int] = Counter()
@@ -124,10 +126,8 @@ class WriteFlow:
         self._check_channel(requester, guild)
         # A cooldown paces people; a game or schedule is paced by its own rules.
         cooldown = self._cooldown_for(guild) if requester.kind is RequesterKind.USER else 0.0
-        writer = asyncio.get_running_loop().create_future()
-        self._writers.add(writer)
-        try:
-            accepted = False
+        with self._tracked():
+            accepted = started = False
 
             async def accept() -> None:
                 nonlocal accepted
@@ -136,16 +136,35 @@ class WriteFlow:
                     await destination.accept()
 
             slot = self._gate.slot(requester.slot_key, requester.guild_id, cooldown, on_slow=accept)
-            async with slot:
-                await accept()
-                stored: list[GenerationRecord | None] = []
-                # The piece runs as its own task, so shutdown can stop the piece alone: a
-                # caller that outlives it (a game's loop) carries on.
-                piece = asyncio.create_task(
-                    self._deliver(requester, destination, draft, guild, stored)
-                )
-                self._running.add(piece)
-                return await self._await_piece(piece, destination, stored)
+            try:
+                async with slot:
+                    if self._stopping:  # shutdown is stopping pieces: don't start one now
+                        raise ShuttingDown(SHUTTING_DOWN)
+                    await accept()
+                    stored: list[GenerationRecord | None] = []
+                    # The piece runs as its own task, so shutdown can stop the piece alone: a
+                    # caller that outlives it (a game's loop) carries on.
+                    piece = asyncio.create_task(
+                        self._deliver(requester, destination, draft, guild, stored)
+                    )
+                    self._running.add(piece)
+                    started = True
+                    return await self._await_piece(piece, destination, stored)
+            except InkwellError as refusal:
+                if accepted and not started:
+                    # Acknowledged while the database was slow, then refused: the
+                    # placeholder says why rather than waiting for ever.
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(destination.stop(refusal.user_message), 5)
+                raise
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Count the block as work shutdown waits for."""
+        writer = asyncio.get_running_loop().create_future()
+        self._writers.add(writer)
+        try:
+            yield
         finally:
             writer.set_result(None)
             self._writers.discard(writer)
@@ -185,7 +204,8 @@ class WriteFlow:
     ) -> None:
         author = draft.prompt_author_id
         erased = self._erasures[author] if author is not None else 0
-        updates = self._updates(requester, draft, guild, stored, erased)
+        started = time.time()
+        updates = self._updates(requester, draft, guild, stored, (erased, started))
         # aclosing: if delivery fails midway, the generation is cancelled at once.
         async with contextlib.aclosing(updates):
             await destination.deliver(draft.spec.title(), updates)
@@ -197,8 +217,9 @@ class WriteFlow:
     async def erase_user(self, user_id: int) -> DeletedCounts:
         """Erase everything stored about a user while holding their slot, so no piece of
         theirs can start meanwhile or be recorded after the erase."""
-        async with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
-            counts = await self._database.users.delete_all(user_id)
+        with self._tracked():
+            async with self._gate.hold(user_slot(user_id), ERASE_WHILE_WRITING):
+                counts = await self._database.users.delete_all(user_id)
         self._erasures[user_id] += 1
         # What features keep outside the rows just erased (a running game's seats and votes).
         for hook in list(self._erase_hooks):
@@ -219,17 +240,17 @@ class WriteFlow:
         the rest (their destinations say so)."""
         self._closing = True
         writers = set(self._writers)
-        if not writers:
-            return
-        log.info("Waiting up to %.0f s for %d piece(s) to finish", grace_seconds, len(writers))
-        _, unfinished = await asyncio.wait(writers, timeout=grace_seconds)
-        if not unfinished:
-            return
-        running = set(self._running)
-        for task in running:
-            task.cancel()
-        log.warning("Stopped %d unfinished piece(s) for shutdown", len(running))
-        await asyncio.wait(unfinished, timeout=10)
+        if writers:
+            log.info("Waiting up to %.0f s for %d piece(s) to finish", grace_seconds, len(writers))
+            _, unfinished = await asyncio.wait(writers, timeout=grace_seconds)
+            if unfinished:
+                self._stopping = True
+                running = set(self._running)
+                for task in running:
+                    task.cancel()
+                log.warning("Stopped %d unfinished piece(s) for shutdown", len(running))
+                await asyncio.wait(unfinished, timeout=10)
+        await self._gate.drain()  # slots still being given back, before the database closes
 
     # --- inside a slot ---------------------------------------------------------------------
 
@@ -239,7 +260,7 @@ class WriteFlow:
         draft: Draft,
         guild: GuildSettings | None,
         stored: list[GenerationRecord | None],
-        erased: int,
+        erased: tuple[int, float],
     ) -> AsyncIterator[WriteUpdate]:
         sampling = _with_guild_defaults(draft.sampling, guild)
         async for update in self._writing.stream(draft.spec, sampling):
@@ -250,8 +271,13 @@ class WriteFlow:
                 yield WriteUpdate(text=update.piece.text, piece=update.piece)
                 continue
             author = draft.prompt_author_id
-            # The author of the copied words erased their data while this was written.
-            redact = author is not None and self._erasures[author] != erased
+            # The author of the copied words erased their data while this was written (here,
+            # or through another process on the database).
+            count, started = erased
+            redact = author is not None and (
+                self._erasures[author] != count
+                or await self._database.users.erased_since(author, started)
+            )
             record = await self._record(update.piece, requester, draft, redact)
             stored.append(record)
             yield WriteUpdate(

@@ -33,6 +33,20 @@ def shard_config(tmp_path: Path, base_url: str, shard: int) -> Path:
     return config
 
 
+def token_of(shard: int) -> str:
+    return f"token-of-shard-{shard}"
+
+
+def posted_by(server: FakeDiscord, channel) -> set[str]:
+    """Whose bot token posted messages in ``channel``."""
+    route = "POST /channels/{channel_id}/messages"
+    return {
+        r.headers.get("Authorization", "")
+        for r in server.requests_to(route)
+        if r.path == f"/channels/{channel.id}/messages"
+    }
+
+
 def text_channel(guild: FakeGuild):
     return next(c for c in guild.channels if c.type == 0)
 
@@ -63,7 +77,13 @@ async def test_two_processes_with_a_shard_each_answer_once_and_post_the_daily_pr
                 try:
                     for shard in range(SHARDS):
                         config = shard_config(tmp_path, peer.url, shard)
-                        started = start_bot(server, config, ignore_eos=False, shard=(shard, SHARDS))
+                        started = start_bot(
+                            server,
+                            config,
+                            ignore_eos=False,
+                            shard=(shard, SHARDS),
+                            token=token_of(shard),  # to tell whose requests are whose
+                        )
                         processes.append(await started)
                     await check_the_processes_share_the_work(
                         server, peer, first_guild, second_guild
@@ -130,4 +150,6 @@ async def check_the_processes_share_the_work(server, peer, first_guild, second_g
     await asyncio.sleep(3)  # several ticks of both clocks
     assert len(prompts_in(server, channel)) == 1
     assert callbacks(setup) == 1
+    # Posted by the process whose shard holds the guild, which has its channels and settings.
+    assert posted_by(server, channel) == {f"Bot {token_of(1)}"}
     assert prompts_in(server, text_channel(first_guild)) == []

@@ -30,14 +30,19 @@ def write_config(tmp_path: Path, model_dir: Path, grace: float) -> Path:
 
 
 async def start_bot(
-    server, config: Path, *, ignore_eos: bool, shard: tuple[int, int] | None = None
+    server,
+    config: Path,
+    *,
+    ignore_eos: bool,
+    shard: tuple[int, int] | None = None,
+    token: str = "test-token",
 ) -> asyncio.subprocess.Process:
     """``python -m bot run`` on ``config``, once it is connected (with ``shard``: once the
     session of that ``(shard_id, shard_count)`` is)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
-        "INKWELL_DISCORD_TOKEN": "test-token",
+        "INKWELL_DISCORD_TOKEN": token,
         "INKWELL_TEST_IGNORE_EOS": "1" if ignore_eos else "0",
     }
     process = await asyncio.create_subprocess_exec(

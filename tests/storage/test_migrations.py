@@ -306,3 +306,46 @@ async def test_path_that_cannot_be_a_database(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(StorageError, match="couldn't open the database file"):
         await Database.open(folder)
+
+
+async def test_timers_set_before_version_5_learn_their_guild(db_path: Path, tmp_path: Path) -> None:
+    """So that after the upgrade each is fired by the process holding its guild's shard."""
+    before = tmp_path / "v4"
+    before.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("000[1-4]_*.sql")):
+        if not migration.name.endswith(".postgresql.sql"):
+            shutil.copy(migration, before)
+    async with await Database.open(db_path, migrations_dir=before) as old:
+        game = await old.games.create(900, 901, 111, "turns", "free", {})
+        sprint = await old.sprints.create(
+            guild_id=800,
+            channel_id=801,
+            starter_id=111,
+            starter_name="Ada",
+            status="waiting",
+            minutes=5,
+            starts_at=10.0,
+            ends_at=310.0,
+            joined_at=10.0,
+        )
+    at = "2024-05-01T12:00:00.000000+00:00"
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        for kind, key in [
+            ("daily.post", "700"),
+            ("game.deadline", f"{game.id}:3"),
+            ("sprint.end", str(sprint.id)),
+            ("game.sweep", "all"),
+        ]:
+            conn.execute(
+                "INSERT INTO timers (kind, key, due_at, payload, created_at)"
+                " VALUES (?, ?, 5.0, '{}', ?)",
+                (kind, key, at),
+            )
+    async with await Database.open(db_path) as upgraded:
+        guilds = {t.kind: t.guild_id for t in await upgraded.timers.due(6.0, 10)}
+    assert guilds == {
+        "daily.post": 700,
+        "game.deadline": 900,
+        "sprint.end": 800,
+        "game.sweep": None,
+    }

@@ -159,8 +159,8 @@ async def test_a_crashed_process_leaves_slots_that_expire_or_are_recovered(datab
     clock = Clock()
     crashed = FairnessGate(database, clock=clock, holder="host/shards 0 of 2")
     # What a process that died mid-piece leaves: a slot row nobody renews.
-    await database.slots.take(ALICE, crashed.holder, now=clock(), lease_seconds=60)
-    await database.slots.take(BOB, crashed.holder, now=clock(), lease_seconds=60)
+    await database.slots.take(ALICE, crashed.holder, lease="a", now=clock(), lease_seconds=60)
+    await database.slots.take(BOB, crashed.holder, lease="b", now=clock(), lease_seconds=60)
     other = FairnessGate(database, clock=clock)
     with pytest.raises(RateLimited):
         async with other.slot(ALICE, GUILD_A, 0):
@@ -184,3 +184,23 @@ async def test_a_long_piece_keeps_its_slot_by_renewing_the_lease(database):
         with pytest.raises(RateLimited):
             async with other.slot(ALICE, GUILD_A, 0):
                 pass
+
+
+async def test_erasing_my_data_is_not_held_back_by_my_cooldown(database):
+    gate = FairnessGate(database, clock=Clock())
+    async with gate.slot(ALICE, None, cooldown_seconds=600):  # a piece in direct messages
+        pass
+    async with gate.hold(ALICE, "busy"):  # the erase goes ahead at once
+        pass
+
+
+async def test_a_request_cancelled_while_its_slot_is_taken_leaves_no_slot(database):
+    gate = FairnessGate(database, clock=Clock())
+    for _ in range(5):
+        entering = asyncio.create_task(gate.slot(ALICE, GUILD_A, 0).__aenter__())
+        await asyncio.sleep(0)  # the take is under way
+        entering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await entering
+        await gate.drain()
+        assert not await gate.in_flight(ALICE)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -202,6 +203,8 @@ async def test_shutdown_lets_a_piece_finish_within_the_grace(parts):
     await asyncio.wait_for(flow.close(grace_seconds=30), 30)
     assert running.done() and not running.cancelled()
     assert piece.final.record is not None and piece.stopped == []
+    _, database = parts  # and the writing slot was given back before close returned
+    assert await database.slots.holder_of(("user", 1), now=time.time()) is None
 
 
 async def test_a_piece_that_cannot_be_stored_is_still_shown_and_says_so(parts):
@@ -255,3 +258,21 @@ async def test_words_whose_author_erased_them_mid_piece_are_not_stored(parts, mo
     # A piece started after the erase keeps its own prompt.
     later = await flow.write(member(1), Recorded(), draft())
     assert later is not None and later.prompt == "The sea at night"
+
+
+async def test_a_refusal_after_a_slow_acknowledgement_replaces_the_placeholder(parts, monkeypatch):
+    """The database was too slow to say in time, so the request was acknowledged first; the
+    refusal then says why in the placeholder instead of leaving it waiting."""
+    from bot.writing import fairness
+
+    monkeypatch.setattr(fairness, "PATIENCE_SECONDS", 0.0)
+    _, database = parts
+    elsewhere = await database.slots.take(
+        ("user", 1), "another process", lease="x", now=time.time(), lease_seconds=60
+    )
+    assert elsewhere is None
+    destination = Recorded()
+    with pytest.raises(RateLimited, match="still writing"):
+        await make_flow(parts).write(member(1), destination, draft())
+    assert destination.accepted and destination.updates == []
+    assert destination.stopped and "still writing" in destination.stopped[0]

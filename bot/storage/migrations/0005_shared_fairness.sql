@@ -3,13 +3,16 @@
 -- timer. Times are unix seconds.
 
 -- One row per requester with a piece in flight (or data being erased). holder names the
--- process; held_until is its lease, renewed while the piece runs, so the slots of a process
+-- process (the same on each of its starts, so a restart frees what it held); lease is this
+-- taking's own token, so a late release or renewal never touches a later taking's row;
+-- held_until is the lease's end, renewed while the piece runs, so the slots of a process
 -- that died free themselves. guild_id is the guild whose share the piece counts against.
 CREATE TABLE writing_slots (
     slot_kind   TEXT    NOT NULL,
     slot_id     INTEGER NOT NULL,
     guild_id    INTEGER,
     holder      TEXT    NOT NULL,
+    lease       TEXT    NOT NULL,
     held_until  REAL    NOT NULL,
     PRIMARY KEY (slot_kind, slot_id)
 );
@@ -29,3 +32,17 @@ CREATE INDEX cooldowns_by_until ON cooldowns (until);
 -- The guild a timer acts in, so that only the process holding that guild's shard fires it
 -- (it has the guild's channels and settings at hand). NULL: the process holding shard 0.
 ALTER TABLE timers ADD COLUMN guild_id INTEGER;
+-- Timers set before this version learn their guild from what they belong to.
+UPDATE timers SET guild_id = CAST(key AS INTEGER) WHERE kind = 'daily.post';
+UPDATE timers SET guild_id = (SELECT guild_id FROM games WHERE games.id = CAST(substr(timers.key, 1, instr(timers.key, ':') - 1) AS INTEGER))
+    WHERE kind IN ('game.deadline', 'game.ai');
+UPDATE timers SET guild_id = (SELECT guild_id FROM sprints WHERE sprints.id = CAST(timers.key AS INTEGER))
+    WHERE kind IN ('sprint.start', 'sprint.end', 'sprint.results');
+
+-- When a user's data was last erased (unix seconds), so that a piece another process was
+-- writing from their words when they erased it is stored without them. Kept a day: no piece
+-- runs that long.
+CREATE TABLE erasures (
+    user_id    INTEGER PRIMARY KEY,
+    erased_at  REAL NOT NULL
+);
