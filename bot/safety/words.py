@@ -100,10 +100,17 @@ class WordMatcher:
     def __init__(self, entries: Iterable[str], *, inside_words: bool = False) -> None:
         self._single: set[str] = set()
         self._phrases: dict[str, list[tuple[str, ...]]] = {}
+        entries = list(entries)
+        plain = {entry.casefold() for entry in entries}
         for entry in entries:
             words = entry_words(entry)
             if len(words) == 1:
-                self._single.add(words[0])
+                word = words[0]
+                # A look-alike spelling that reads as an ordinary word the list doesn't hold
+                # itself ("s0b" is "sob"; "t1t" where "tit" is left out) would block that word.
+                if word != entry.casefold() and word not in plain and _common(word):
+                    continue
+                self._single.add(word)
             elif words:
                 self._phrases.setdefault(words[0], []).append(words)
         self._inside: re.Pattern[str] | None = None
