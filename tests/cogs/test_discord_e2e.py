@@ -359,8 +359,9 @@ async def test_a_failure_after_the_piece_is_shown_never_deletes_it(tmp_path, fak
             stack.make_bot(), fake_discord, fail_on_error_logs=False, error_loggers=ERROR_LOGGERS
         ) as bot:
             await synced(bot)
+            # Seed 8: long, and passed by the content filter (seed 4 would be rewritten short).
             handle = await fake_discord.slash(
-                "generate", {"prompt": "Chapter one", "seed": 4, "max_tokens": 900}, user="alice"
+                "generate", {"prompt": "Chapter one", "seed": 8, "max_tokens": 900}, user="alice"
             )
             await fake_discord.wait_for(lambda: bool(handle.followups()), timeout=60)
     assert not any(r.method == "DELETE" for r in handle.responses())

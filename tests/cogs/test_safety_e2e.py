@@ -163,3 +163,29 @@ async def test_a_filtered_piece_is_rewritten_with_the_next_seed_then_masked_neve
         int(re.findall(r"piece #(\d+)", final.content)[0])
     )
     assert record is not None and MASK in record.text and record.seed == 4
+
+
+async def test_words_of_the_package_list_the_model_writes_are_masked_on_the_wire(
+    tmp_path, fake_discord
+):
+    """A real model that writes listed words whatever the seed: both tries are caught, so
+    the piece is posted masked, and no preview or final message carries a raw word."""
+    from tests.cogs.conftest import build_stack
+    from tests.generation.scripted_model import build_scripted_gpt2
+
+    writer = build_scripted_gpt2(tmp_path / "swearer", "the sea is shit and the fuck gulls\n")
+    async with (
+        build_stack(writer, tmp_path, fake_discord) as stack,
+        bot_client(stack) as bot,
+    ):
+        await synced(bot)
+        fake_discord.reset_records()
+        handle = await fake_discord.slash(
+            "generate", {"prompt": "Say something", "seed": 1}, user="alice"
+        )
+        final = (await finished(handle, fake_discord))[-1]
+        sent = wire(fake_discord)
+    assert "seed 2" in final.content and MASK in final.content
+    assert "sea" in sent  # the model's own words did reach the wire, only those masked
+    for word in ("shit", "fuck"):
+        assert not says(sent, word), f"{word!r} reached Discord"
