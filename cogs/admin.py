@@ -1,16 +1,21 @@
-"""/settings: per-server choices for admins (Manage Server): channels, defaults, cooldown."""
+"""/settings: per-server choices for admins (Manage Server): channels, defaults, cooldown,
+the content rating and the server's own blocked words."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import InvalidRequest
+from bot.safety import MAX_BLOCKED_WORD_CHARS, MAX_BLOCKED_WORDS, Rating, clean_blocked_word
 from bot.storage import Database, GuildSettings
 from bot.writing.flow import channel_mentions
-from cogs.private import acknowledge, answer
+from cogs.private import NO_PINGS, acknowledge, answer
+from cogs.safety import channel_is_nsfw
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -29,8 +34,21 @@ def describe_settings(settings: GuildSettings) -> str:
         f"{value(settings.top_p)} · **top-k:** {value(settings.top_k)} · "
         f"**max tokens:** {value(settings.max_new_tokens)}\n"
         f"**Cooldown:** {value(settings.cooldown_seconds)}"
-        f"{'' if settings.cooldown_seconds is None else ' s'}"
+        f"{'' if settings.cooldown_seconds is None else ' s'}\n"
+        f"**Content:** {settings.content_rating}"
+        f"{OFF_NOTE if settings.content_rating == Rating.OFF else ''} · **blocked words:** "
+        f"{len(settings.blocked_words)} (`/settings blocked-words list`)"
     )
+
+
+OFF_NOTE = " (in age-restricted channels; standard everywhere else)"
+RATINGS = {
+    Rating.STRICT: "strict: the whole word list, also inside longer words",
+    Rating.STANDARD: "standard: swear words and slurs, not everyday words",
+    Rating.OFF: "off: no word list in age-restricted channels (standard in the others)",
+}
+# Room for the list in one message; longer lists come as a file.
+LIST_CHARS = 1800
 
 
 @app_commands.guild_only()
@@ -153,6 +171,100 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
             self._guild(interaction), cooldown_seconds=seconds
         )
         await self._show_after(interaction, "Cooldown updated.")
+
+    @app_commands.command(
+        name="content", description="How strictly Inkwell filters words, in prompts and pieces"
+    )
+    @app_commands.describe(
+        rating="strict, standard (the default) or off (only in age-restricted channels)"
+    )
+    async def content(
+        self, interaction: discord.Interaction, rating: Literal["strict", "standard", "off"]
+    ) -> None:
+        """Set the server's content rating."""
+        if rating == Rating.OFF and not channel_is_nsfw(interaction.channel):
+            raise InvalidRequest(
+                "The filter can only be turned off from an age-restricted channel, and then "
+                "it is off only in age-restricted channels. Run this command in one "
+                "(channel settings → Age-Restricted Channel), or pick strict or standard."
+            )
+        await acknowledge(interaction)
+        await self._database.guild_settings.update(self._guild(interaction), content_rating=rating)
+        await self._show_after(interaction, f"Content filter set to {RATINGS[Rating(rating)]}.")
+
+    blocked_words = app_commands.Group(
+        name="blocked-words", description="This server's own blocked words"
+    )
+
+    @blocked_words.command(name="add", description="Block a word or short phrase here")
+    @app_commands.describe(word=f"A word or phrase of up to {MAX_BLOCKED_WORD_CHARS} characters")
+    async def blocked_add(
+        self,
+        interaction: discord.Interaction,
+        word: app_commands.Range[str, 1, MAX_BLOCKED_WORD_CHARS],
+    ) -> None:
+        """Add a blocked word."""
+        cleaned = clean_blocked_word(word)
+        await acknowledge(interaction)
+        added = await self._database.guild_settings.add_blocked_word(
+            self._guild(interaction), cleaned, limit=MAX_BLOCKED_WORDS
+        )
+        await answer(
+            interaction,
+            f"||{cleaned}|| is now blocked here, in prompts, lines, entries and pieces."
+            if added
+            else f"||{cleaned}|| was already blocked here.",
+        )
+
+    @blocked_words.command(name="remove", description="Stop blocking a word here")
+    @app_commands.describe(word="One of this server's blocked words")
+    async def blocked_remove(
+        self,
+        interaction: discord.Interaction,
+        word: app_commands.Range[str, 1, MAX_BLOCKED_WORD_CHARS],
+    ) -> None:
+        """Remove a blocked word."""
+        cleaned = clean_blocked_word(word)
+        await acknowledge(interaction)
+        removed = await self._database.guild_settings.remove_blocked_word(
+            self._guild(interaction), cleaned
+        )
+        await answer(
+            interaction,
+            f"||{cleaned}|| is no longer blocked here."
+            if removed
+            else f"||{cleaned}|| wasn't on this server's blocked words.",
+        )
+
+    @blocked_remove.autocomplete("word")
+    async def _blocked_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        words = (await self._database.guild_settings.get(self._guild(interaction))).blocked_words
+        needle = current.casefold()
+        return [app_commands.Choice(name=w, value=w) for w in sorted(words) if needle in w][:25]
+
+    @blocked_words.command(name="list", description="This server's blocked words")
+    async def blocked_list(self, interaction: discord.Interaction) -> None:
+        """List the blocked words (as spoilers, so nobody reads them by accident)."""
+        words = sorted(
+            (await self._database.guild_settings.get(self._guild(interaction))).blocked_words
+        )
+        if not words:
+            await answer(interaction, "This server has no blocked words of its own yet.")
+            return
+        head = f"**{len(words)} of {MAX_BLOCKED_WORDS} blocked words here:**\n"
+        shown = ", ".join(f"||{w}||" for w in words)
+        if len(shown) <= LIST_CHARS:
+            await answer(interaction, head + shown)
+            return
+        listing = discord.File(io.BytesIO("\n".join(words).encode()), filename="blocked-words.txt")
+        await interaction.response.send_message(
+            head + "(attached: too many to show here)",
+            file=listing,
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
 
     async def _show_after(self, interaction: discord.Interaction, note: str) -> None:
         settings = await self._database.guild_settings.get(self._guild(interaction))

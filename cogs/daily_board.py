@@ -24,6 +24,7 @@ from cogs.modals import submitted_value
 from cogs.notices import tell_user
 from cogs.private import acknowledge, answer
 from cogs.render import piece_body
+from cogs.safety import check_typed
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -203,6 +204,7 @@ async def on_entry_submitted(interaction: discord.Interaction, bot: InkwellBot) 
     if match is None:
         return False
     try:
+        check_typed(bot.flow, interaction, _value(interaction.data or {}), "entry")
         await acknowledge(interaction)
         assert interaction.guild_id is not None
         service = service_of(bot)

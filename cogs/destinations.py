@@ -22,6 +22,7 @@ from bot.writing.requester import Requester
 from cogs.buttons import piece_view
 from cogs.errors import PIECE_POSTED
 from cogs.render import render_final, render_progress, render_queue, render_unsaved
+from cogs.safety import channel_is_nsfw
 
 NO_PINGS = discord.AllowedMentions.none()
 T = TypeVar("T")
@@ -190,6 +191,7 @@ def requester_of(interaction: discord.Interaction) -> Requester:
         guild_id=interaction.guild_id,
         channel_id=interaction.channel_id,
         parent_channel_id=getattr(channel, "parent_id", None),
+        nsfw=channel_is_nsfw(channel),
     )
 
 

@@ -13,7 +13,9 @@ import discord
 from discord import app_commands
 
 from bot.errors import InkwellError
+from bot.safety import ContentBlocked
 from bot.writing.flow import PieceStopped
+from cogs.safety import given_back
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ def user_message_for(error: BaseException) -> str | None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, privately; log bugs with their context."""
-    if isinstance(getattr(error, "original", error), PieceStopped):
+    original = getattr(error, "original", error)
+    if isinstance(original, PieceStopped):
         return  # the reply itself already says the piece was stopped for a restart
     message = user_message_for(error)
     if message is None:
@@ -66,16 +69,18 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         )
         message = APOLOGY
     text = f"⚠️ {message}"
+    # Text the content filter refused is given back whole, as a file when it is long.
+    extra = {"files": given_back(original)} if isinstance(original, ContentBlocked) else {}
     try:
         if not interaction.response.is_done():
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(text, ephemeral=True, **extra)
             return
         # A public "thinking…" placeholder would turn the followup public too: remove it first,
         # unless it already shows (part of) a finished piece.
         deferred = discord.InteractionResponseType.deferred_channel_message
         if interaction.response.type is deferred and not interaction.extras.get(PIECE_POSTED):
             await interaction.delete_original_response()
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True, **extra)
     except discord.HTTPException:
         log.warning("Could not tell user %s about an error: %s", interaction.user.id, message)
 

@@ -23,6 +23,7 @@ from cogs.errors import report_error
 from cogs.game_render import previous_line_text
 from cogs.modals import submitted_value
 from cogs.private import acknowledge, answer
+from cogs.safety import check_typed
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -318,8 +319,9 @@ async def on_line_submitted(interaction: discord.Interaction, bot: InkwellBot) -
     if match is None:
         return False
     try:
-        await acknowledge(interaction)
         text = submitted_value(interaction.data or {}, LINE_INPUT_ID)
+        check_typed(bot.flow, interaction, text, "line")
+        await acknowledge(interaction)
         stored = await service_of(bot).add_line(
             int(match["game"]), interaction.user.id, text, turn=int(match["turn"])
         )

@@ -29,6 +29,7 @@ from cogs.game_buttons import COG_NAME, GAME_ITEMS, is_moderator, on_line_submit
 from cogs.game_render import status_text
 from cogs.game_table import DiscordTable
 from cogs.private import acknowledge, answer
+from cogs.safety import check_typed
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -88,6 +89,8 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
         title: Title | None = None,
     ) -> None:
         """Open a lobby with Join, Leave, Start and Cancel buttons."""
+        if title is not None:
+            check_typed(self._bot.flow, interaction, title, "title")
         timeout = DEFAULT_TURN_TIMEOUT if turn_timeout is None else turn_timeout
         settings = rules.settings_for(Mode(mode), PoemForm(form), lines, timeout, ai, title)
         if settings.mode is Mode.VOTE and turn_timeout is not None:
@@ -115,6 +118,7 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
     @app_commands.describe(line="Your line: one line of text, up to 200 characters")
     async def add(self, interaction: discord.Interaction, line: LineText) -> None:
         """Write your line (or, in a vote game, propose it)."""
+        check_typed(self._bot.flow, interaction, line, "line")
         await acknowledge(interaction)
         assert interaction.channel_id is not None
         stored = await self.service.in_channel(interaction.channel_id)

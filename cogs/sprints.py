@@ -18,6 +18,7 @@ from bot.sprints.notices import stats_text, status_text
 from bot.sprints.service import SprintService
 from cogs.private import acknowledge, answer
 from cogs.render import piece_body
+from cogs.safety import check_typed
 from cogs.sprint_board import DISCORD_STYLE, DiscordBoard, discord_when
 from cogs.sprint_buttons import COG_NAME, JoinButton
 
@@ -66,6 +67,8 @@ class SprintCog(commands.GroupCog, name=COG_NAME, group_name="sprint"):
         prompt: Prompt | None = None,
     ) -> None:
         """Set up a sprint; you are in it from the start."""
+        if prompt is not None and prompt.strip().casefold() != "ai":
+            check_typed(self._bot.flow, interaction, prompt, "prompt")
         await acknowledge(interaction)
         assert interaction.channel_id is not None
         channel = interaction.channel

@@ -1,4 +1,5 @@
-"""Per-guild settings: allowed channels and overrides of the bot's defaults."""
+"""Per-guild settings: allowed channels, overrides of the bot's defaults, and content safety
+(the content rating and the guild's own blocked words)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from bot.storage.errors import StorageError
 from bot.storage.executor import Executor, Row
 from bot.storage.models import GuildSettings, to_db_time
+
+CONTENT_RATINGS = ("strict", "standard", "off")
 
 
 class _Unset(enum.Enum):
@@ -51,21 +55,31 @@ class GuildSettingsRepository:
         """
         rows = await self._db.fetch_all(
             "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds,"
-            " NULL AS channel_id FROM guild_settings"
-            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, channel_id"
+            " content_rating, NULL AS channel_id, NULL AS word FROM guild_settings"
+            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL, channel_id, NULL"
             " FROM guild_allowed_channels"
+            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, word"
+            " FROM guild_blocked_words"
         )
         cache: dict[int, GuildSettings] = {}
         channels: dict[int, set[int]] = {}
+        words: dict[int, set[str]] = {}
         for row in rows:
             guild_id = row["guild_id"]
-            if row["channel_id"] is None:
-                cache[guild_id] = _settings_from_row(row)
-            else:
+            if row["channel_id"] is not None:
                 channels.setdefault(guild_id, set()).add(row["channel_id"])
                 cache.setdefault(guild_id, GuildSettings(guild_id))
+            elif row["word"] is not None:
+                words.setdefault(guild_id, set()).add(row["word"])
+                cache.setdefault(guild_id, GuildSettings(guild_id))
+            else:
+                cache[guild_id] = _settings_from_row(row)
         self._cache = {
-            guild_id: replace(settings, allowed_channel_ids=frozenset(channels.get(guild_id, ())))
+            guild_id: replace(
+                settings,
+                allowed_channel_ids=frozenset(channels.get(guild_id, ())),
+                blocked_words=frozenset(words.get(guild_id, ())),
+            )
             for guild_id, settings in cache.items()
         }
 
@@ -97,15 +111,22 @@ class GuildSettingsRepository:
 
     async def _read(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
-            "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds"
-            " FROM guild_settings WHERE guild_id = ?",
+            "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds,"
+            " content_rating FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
         channels = await self._db.fetch_all(
             "SELECT channel_id FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
         )
+        words = await self._db.fetch_all(
+            "SELECT word FROM guild_blocked_words WHERE guild_id = ?", (guild_id,)
+        )
         settings = GuildSettings(guild_id) if row is None else _settings_from_row(row)
-        return replace(settings, allowed_channel_ids=frozenset(r["channel_id"] for r in channels))
+        return replace(
+            settings,
+            allowed_channel_ids=frozenset(r["channel_id"] for r in channels),
+            blocked_words=frozenset(r["word"] for r in words),
+        )
 
     async def update(
         self,
@@ -116,6 +137,7 @@ class GuildSettingsRepository:
         top_k: int | _Unset | None = UNSET,
         max_new_tokens: int | _Unset | None = UNSET,
         cooldown_seconds: int | _Unset | None = UNSET,
+        content_rating: str | _Unset = UNSET,
     ) -> GuildSettings:
         """Change some settings; pass None to go back to the bot's default.
 
@@ -127,6 +149,7 @@ class GuildSettingsRepository:
             "top_k": top_k,
             "max_new_tokens": max_new_tokens,
             "cooldown_seconds": cooldown_seconds,
+            "content_rating": content_rating,
         }
         async with self._db.transaction():
             # Read-merge-write: another change to this guild must not be lost in between.
@@ -140,13 +163,17 @@ class GuildSettingsRepository:
             _check_optional("top_k", merged.top_k, minimum=0, integer=True)
             _check_optional("max_new_tokens", merged.max_new_tokens, minimum=1, integer=True)
             _check_optional("cooldown_seconds", merged.cooldown_seconds, minimum=0, integer=True)
+            if merged.content_rating not in CONTENT_RATINGS:
+                raise ValueError(f"content_rating must be one of {CONTENT_RATINGS}")
             await self._db.execute(
                 "INSERT INTO guild_settings (guild_id, temperature, top_p, top_k,"
-                " max_new_tokens, cooldown_seconds, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " max_new_tokens, cooldown_seconds, content_rating, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (guild_id) DO UPDATE SET temperature = excluded.temperature,"
                 " top_p = excluded.top_p, top_k = excluded.top_k,"
                 " max_new_tokens = excluded.max_new_tokens,"
                 " cooldown_seconds = excluded.cooldown_seconds,"
+                " content_rating = excluded.content_rating,"
                 " updated_at = excluded.updated_at",
                 (
                     guild_id,
@@ -155,6 +182,7 @@ class GuildSettingsRepository:
                     merged.top_k,
                     merged.max_new_tokens,
                     merged.cooldown_seconds,
+                    merged.content_rating,
                     to_db_time(self._clock()),
                 ),
             )
@@ -200,6 +228,38 @@ class GuildSettingsRepository:
             self._remember(await self._read(guild_id))
         return removed
 
+    async def add_blocked_word(self, guild_id: int, word: str, *, limit: int) -> bool:
+        """Add ``word`` (already in its normal form) to the guild's blocked words; False if
+        it was there. Raises ``StorageError`` when the guild already has ``limit`` words."""
+        async with self._db.transaction():
+            # Count-then-insert under the guild's lock: two admins can't overrun the limit.
+            await self._db.lock("guild_settings", guild_id)
+            current = await self._read(guild_id)
+            if word in current.blocked_words:
+                return False
+            if len(current.blocked_words) >= limit:
+                raise StorageError(
+                    f"This server already blocks {limit} words, the most it can. Remove one "
+                    "with /settings blocked-words remove first."
+                )
+            await self._db.execute(
+                "INSERT INTO guild_blocked_words (guild_id, word, added_at) VALUES (?, ?, ?)",
+                (guild_id, word, to_db_time(self._clock())),
+            )
+            self._remember(replace(current, blocked_words=current.blocked_words | {word}))
+        return True
+
+    async def remove_blocked_word(self, guild_id: int, word: str) -> bool:
+        """Take ``word`` off the guild's blocked words; False if it wasn't on them."""
+        async with self._db.transaction():
+            await self._db.lock("guild_settings", guild_id)  # the cache gets the latest list
+            changed = await self._db.execute(
+                "DELETE FROM guild_blocked_words WHERE guild_id = ? AND word = ?",
+                (guild_id, word),
+            )
+            self._remember(await self._read(guild_id))
+        return changed > 0
+
     async def reset(self, guild_id: int) -> None:
         """Forget everything about a guild (e.g. when the bot is removed from it)."""
         async with self._db.transaction():
@@ -207,6 +267,9 @@ class GuildSettingsRepository:
             await self._db.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
             await self._db.execute(
                 "DELETE FROM guild_allowed_channels WHERE guild_id = ?", (guild_id,)
+            )
+            await self._db.execute(
+                "DELETE FROM guild_blocked_words WHERE guild_id = ?", (guild_id,)
             )
             self._db.after_commit(lambda: self._forget(guild_id))
 
@@ -220,4 +283,5 @@ def _settings_from_row(row: Row) -> GuildSettings:
         top_k=row["top_k"],
         max_new_tokens=row["max_new_tokens"],
         cooldown_seconds=row["cooldown_seconds"],
+        content_rating=row["content_rating"],
     )

@@ -191,6 +191,10 @@ class GuildSettings:
     top_k: int | None = None
     max_new_tokens: int | None = None
     cooldown_seconds: int | None = None
+    # Content safety: the rating's name (bot.safety.Rating) and the guild's own blocked
+    # words, in their normal form.
+    content_rating: str = "standard"
+    blocked_words: frozenset[str] = field(default_factory=frozenset)
 
     def allows_channel(self, channel_id: int) -> bool:
         """An empty allow-list means every channel is allowed."""

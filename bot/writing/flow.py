@@ -2,9 +2,10 @@
 
 Every front end (Discord commands and buttons, the console) and every feature that writes on
 its own (a game's AI turn, a prompt of the day, a sprint's opening prompt) writes through
-``WriteFlow.write``. The flow checks the guild's channel rules, takes the requester's
-fairness slot, lets the destination acknowledge, streams the writing to it, and records the
-finished piece. At shutdown it stops taking work, lets running pieces finish within a bound
+``WriteFlow.write``. The flow checks the guild's channel rules and a person's prompt against
+the guild's content filter, takes the requester's fairness slot, lets the destination
+acknowledge, streams the writing to it (masked by the filter), and records the finished
+piece. At shutdown it stops taking work, lets running pieces finish within a bound
 and stops the rest with a message.
 """
 
@@ -18,9 +19,10 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 
-from bot.errors import InkwellError
+from bot.errors import GenerationFailed, InkwellError
 from bot.forms import Form
 from bot.generation.types import SamplingParams
+from bot.safety import DEFAULT_RATING, ContentFilter, Rating, effective_rating
 from bot.storage import (
     Database,
     DeletedCounts,
@@ -31,10 +33,12 @@ from bot.storage import (
 from bot.writing.destination import Destination, WriteUpdate
 from bot.writing.drafts import Draft
 from bot.writing.fairness import FairnessGate
-from bot.writing.pieces import Piece, WritingService
+from bot.writing.pieces import Piece, WritingService, WritingUpdate
 from bot.writing.requester import Requester, RequesterKind, user_slot
 
 log = logging.getLogger(__name__)
+
+MAX_SEED = 2**53  # seeds are 0 .. 2**53 - 1 everywhere (the commands' own limit)
 
 SHUTTING_DOWN = (
     "Inkwell is restarting right now, so I can't start a new piece. Please ask again in a minute."
@@ -73,8 +77,10 @@ class WriteFlow:
         gate: FairnessGate,
         *,
         cooldown_seconds: float,
+        content: ContentFilter | None = None,
     ) -> None:
         self._writing = writing
+        self._content = content if content is not None else ContentFilter()
         self._database = database
         self._gate = gate
         self._cooldown = cooldown_seconds
@@ -110,20 +116,43 @@ class WriteFlow:
         a feature that writes later, such as a game, can refuse to start there)."""
         self._check_channel(requester, self.guild_settings(requester.guild_id))
 
+    def content_rating(self, guild_id: int | None, *, nsfw: bool) -> Rating:
+        """The content rating that applies in a guild's channel (``standard`` outside guilds,
+        ``off`` only in age-restricted channels)."""
+        guild = self.guild_settings(guild_id)
+        rating = guild.content_rating if guild is not None else DEFAULT_RATING
+        return effective_rating(rating, nsfw=nsfw)
+
+    def check_text(self, text: str, *, guild_id: int | None, nsfw: bool, what: str) -> None:
+        """Raise ``ContentBlocked`` (naming the words, giving the text back) when ``text`` has
+        words the guild's content filter doesn't allow there: for what people type into a
+        feature (a game line, a daily entry, a sprint prompt) before any work is done."""
+        guild = self.guild_settings(guild_id)
+        words = guild.blocked_words if guild is not None else frozenset()
+        rating = self.content_rating(guild_id, nsfw=nsfw)
+        self._content.require_clean(text, rating, words, what=what)
+
     async def write(
         self, requester: Requester, destination: Destination, draft: Draft
     ) -> GenerationRecord | None:
         """Write ``draft`` for ``requester`` into ``destination``; returns the stored piece, or
         None when it was shown but could not be stored.
 
-        Every refusal (channel, slot, cooldown, guild share, shutdown) is raised before the
-        destination acknowledges anything, so it can still be answered privately; only when
-        the database is too slow to say in time is the request acknowledged first.
+        Every refusal (channel, content, slot, cooldown, guild share, shutdown) is raised
+        before the destination acknowledges anything, so it can still be answered privately.
+        A person's prompt is checked against the content filter; a game's, schedule's or
+        sprint's own context is not (what people put into it was checked as they did).
+        Only when the database is too slow to give the slot in time is the request
+        acknowledged first (the refusal then replaces the placeholder).
         """
         if self._closing:
             raise ShuttingDown(SHUTTING_DOWN)
         guild = self.guild_settings(requester.guild_id)
         self._check_channel(requester, guild)
+        if requester.kind is RequesterKind.USER:
+            spec = draft.spec
+            prompt = "\n".join((spec.text, *spec.characters))
+            self.check_text(prompt, guild_id=requester.guild_id, nsfw=requester.nsfw, what="prompt")
         # A cooldown paces people; a game or schedule is paced by its own rules.
         cooldown = self._cooldown_for(guild) if requester.kind is RequesterKind.USER else 0.0
         with self._tracked():
@@ -263,7 +292,9 @@ class WriteFlow:
         erased: tuple[int, float],
     ) -> AsyncIterator[WriteUpdate]:
         sampling = _with_guild_defaults(draft.sampling, guild)
-        async for update in self._writing.stream(draft.spec, sampling):
+        rating = self.content_rating(requester.guild_id, nsfw=requester.nsfw)
+        words = guild.blocked_words if guild is not None else frozenset()
+        async for update in self._filtered(draft, sampling, rating, words):
             if update.piece is None:
                 yield WriteUpdate(text=update.text, queue_position=update.queue_position)
                 continue
@@ -286,6 +317,34 @@ class WriteFlow:
                 record=record,
                 unsaved_reason=None if record is not None else NOT_SAVED,
             )
+
+    async def _filtered(
+        self, draft: Draft, sampling: SamplingParams, rating: Rating, words: frozenset[str]
+    ) -> AsyncIterator[WritingUpdate]:
+        """The writing, through the content filter: every preview masked; a finished piece
+        the filter catches written once more with the next seed, then masked if it still is.
+        No raw word ever leaves here, so no destination can show one."""
+        for attempt in range(2):
+            async with contextlib.aclosing(self._writing.stream(draft.spec, sampling)) as stream:
+                async for update in stream:
+                    if update.piece is None:
+                        text = self._content.check(update.text, rating, words).masked()
+                        yield dataclasses.replace(update, text=text)
+                        continue
+                    verdict = self._content.check(update.piece.text, rating, words)
+                    if verdict.clean:
+                        yield update
+                        return
+                    if attempt == 0:
+                        # The next seed, so the same request still writes the same piece.
+                        log.info("A finished piece was filtered; writing it again (new seed)")
+                        seed = (update.piece.sampling.seed + 1) % MAX_SEED
+                        sampling = dataclasses.replace(sampling, seed=seed)
+                        break
+                    piece = dataclasses.replace(update.piece, text=verdict.masked())
+                    yield WritingUpdate(text=piece.text, piece=piece)
+                    return
+        raise GenerationFailed("The writer stopped without finishing; please try again.")
 
     async def _record(
         self, piece: Piece, requester: Requester, draft: Draft, redact_prompt: bool

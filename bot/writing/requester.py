@@ -31,7 +31,8 @@ class Requester:
     ``owner_id`` is the user a non-user requester's pieces are filed under (who started the
     game or set up the schedule), so erasing that user's data erases them too.
     ``parent_channel_id`` is the channel a thread belongs to: admins allow channels, and a
-    thread is allowed when its channel is.
+    thread is allowed when its channel is. ``nsfw`` says the channel (or a thread's channel)
+    is age-restricted: only there may a guild's content filter be ``off``.
     """
 
     kind: RequesterKind
@@ -41,6 +42,7 @@ class Requester:
     channel_id: int | None = None
     parent_channel_id: int | None = None
     owner_id: int | None = None
+    nsfw: bool = False
 
     @classmethod
     def user(
@@ -50,9 +52,13 @@ class Requester:
         guild_id: int | None = None,
         channel_id: int | None = None,
         parent_channel_id: int | None = None,
+        *,
+        nsfw: bool = False,
     ) -> Requester:
         """A person asking for themselves."""
-        return cls(RequesterKind.USER, user_id, name, guild_id, channel_id, parent_channel_id)
+        return cls(
+            RequesterKind.USER, user_id, name, guild_id, channel_id, parent_channel_id, nsfw=nsfw
+        )
 
     @classmethod
     def game(

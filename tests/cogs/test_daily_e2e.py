@@ -17,6 +17,7 @@ from tests.cogs.test_games_e2e import (
     game_messages,
     said,
 )
+from tests.fakediscord import EPHEMERAL
 
 
 @pytest.fixture
@@ -167,3 +168,22 @@ async def test_a_deleted_channel_pauses_and_tells_whoever_set_it_up(stack, clock
         assert "paused" in await said(shown, server)
     dm = server.store.in_channel(server.dm_channel(mod).id)[-1]
     assert "prompt of the day is paused" in dm.content
+
+
+async def test_an_entry_with_a_listed_word_is_refused_and_given_back_whole(stack, clock):
+    """Too long to quote in a message (up to 4,000 characters), so it comes back as a file."""
+    server = stack.server
+    channel = server.channel
+    text = "the tide went out and " * 90 + "then the shit hit the harbour"
+    async with game_bot(stack, clock):
+        await set_up(server, channel, "UTC", local_hhmm("UTC", clock, 1))
+        clock.offset += 120
+        await server.wait_for(lambda: len(prompts_in(server, channel)) == 1, 10)
+        opened = await server.slash("daily submit", user="alice")
+        await server.wait_for(lambda: opened.modal is not None, 10)
+        sent = await server.modal_submit(opened, {"entry": text})
+        assert "“shit”" in await said(sent, server)
+    callback = sent.callback()
+    assert callback.json["type"] == 4 and callback.json["data"]["flags"] & EPHEMERAL
+    assert [f.data.decode() for f in callback.files] == [text]
+    assert not any("Entry #" in embed_text(m) for m in game_messages(server, channel))

@@ -318,8 +318,10 @@ async def test_long_pieces_are_split_into_messages_within_discords_limit(tmp_pat
         bot_client(stack) as bot,
     ):
         await synced(bot)
+        # Seed 8: a long piece the content filter passes (the random model's seed 4 writes
+        # listed words, so it would be rewritten with seed 5, which is short).
         handle = await stack.server.slash(
-            "generate", {"prompt": "Chapter one", "seed": 4, "max_tokens": 900}, user="alice"
+            "generate", {"prompt": "Chapter one", "seed": 8, "max_tokens": 900}, user="alice"
         )
         await finished(handle, stack.server, within=60)
     messages = _messages(handle)
@@ -357,8 +359,9 @@ async def test_a_failure_after_the_piece_is_shown_never_deletes_it(tmp_path, fak
             stack.make_bot(), fake_discord, fail_on_error_logs=False, error_loggers=ERROR_LOGGERS
         ) as bot:
             await synced(bot)
+            # Seed 8: long, and passed by the content filter (seed 4 would be rewritten short).
             handle = await fake_discord.slash(
-                "generate", {"prompt": "Chapter one", "seed": 4, "max_tokens": 900}, user="alice"
+                "generate", {"prompt": "Chapter one", "seed": 8, "max_tokens": 900}, user="alice"
             )
             await fake_discord.wait_for(lambda: bool(handle.followups()), timeout=60)
     assert not any(r.method == "DELETE" for r in handle.responses())

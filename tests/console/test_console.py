@@ -51,7 +51,9 @@ def piece_ids(text: str) -> list[int]:
 async def test_poem_save_favorites_and_export_write_both_files(console, tmp_path):
     shell, out, database = console
     folder = tmp_path / "exports"
-    lines = ["/poem topic:harbour lights form:haiku seed:11", "/save", "/save", "/favorites"]
+    # Seed 13: a haiku the content filter passes (seed 11 writes a listed word, so it would
+    # be rewritten with seed 12).
+    lines = ["/poem topic:harbour lights form:haiku seed:13", "/save", "/save", "/favorites"]
     ok = await shell.run_lines([*lines, f"/export {folder}"])
     text = out.getvalue()
     assert ok, text
@@ -62,9 +64,9 @@ async def test_poem_save_favorites_and_export_write_both_files(console, tmp_path
     assert str(markdown) in text and str(data) in text
     document = json.loads(data.read_text())
     piece = document["favorites"][0]["piece"]
-    assert piece["seed"] == 11 and piece["prompt"] == "harbour lights"
-    assert "**Seed:** 11" in markdown.read_text() and piece["text"] in markdown.read_text()
-    assert (await database.favorites.list(CONSOLE_USER_ID, 10, 0))[0].piece.seed == 11
+    assert piece["seed"] == 13 and piece["prompt"] == "harbour lights"
+    assert "**Seed:** 13" in markdown.read_text() and piece["text"] in markdown.read_text()
+    assert (await database.favorites.list(CONSOLE_USER_ID, 10, 0))[0].piece.seed == 13
 
 
 async def test_export_defaults_to_the_current_folder(console, tmp_path, monkeypatch):

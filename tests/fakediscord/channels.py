@@ -119,8 +119,9 @@ class ChannelMixin:
         overwrites: Iterable[FakeOverwrite] = (),
         topic: str | None = None,
         guild: FakeGuild | None = None,
+        nsfw: bool = False,
     ) -> FakeChannel:
-        """A new text channel (CHANNEL_CREATE)."""
+        """A new text channel (CHANNEL_CREATE); ``nsfw``: age-restricted."""
         guild = guild or self.guild
         channel = FakeChannel(
             self.new_id(),
@@ -128,6 +129,7 @@ class ChannelMixin:
             guild.id,
             position=len(guild.channels),
             topic=topic,
+            nsfw=nsfw,
             overwrites=list(overwrites),
         )
         guild.channels.append(channel)

@@ -26,6 +26,7 @@ async def _fill(path: Path) -> dict[str, int]:
         await db.prompts.save(1, "Mine", "text", "poem", {"k": "v"})
         await db.guild_settings.update(900, temperature=0.7)
         await db.guild_settings.allow_channel(900, 2**62)
+        await db.guild_settings.add_blocked_word(900, "kraken", limit=10)
         await db.timers.schedule("daily", "900", 1_700_000_000.5, {"x": 1})
         return {"parent": parent.id, "child": child.id, "gone": gone.favorite.id,
                 "kept": kept.favorite.id}  # fmt: skip
@@ -49,7 +50,7 @@ def test_copies_everything_keeps_ids_and_never_reuses_one(
 
     assert main(["--config", str(config), "db", "migrate-to", url]) == 0
     out = capsys.readouterr().out
-    assert "generations" in out and "All 19 tables match" in out
+    assert "generations" in out and "All 20 tables match" in out
 
     async def check() -> None:
         db = await Database.open(url, clock=TickingClock())
@@ -64,6 +65,7 @@ def test_copies_everything_keeps_ids_and_never_reuses_one(
             assert (await db.prompts.get(1, "mine")).options == {"k": "v"}  # type: ignore[union-attr]
             settings = db.guild_settings.cached(900)
             assert settings.temperature == 0.7 and settings.allowed_channel_ids == {2**62}
+            assert settings.blocked_words == {"kraken"}
             timer = await db.timers.get("daily", "900")
             assert timer is not None and timer.due_at == 1_700_000_000.5
             piece = await add_piece(db, user_id=3)
@@ -77,7 +79,7 @@ def test_copies_everything_keeps_ids_and_never_reuses_one(
     assert main(["--config", str(config), "db", "migrate-to", url]) == 1
     assert "already holds Inkwell data" in capsys.readouterr().err
     assert main(["--config", str(config), "db", "migrate-to", url, "--replace"]) == 0
-    assert "All 19 tables match" in capsys.readouterr().out
+    assert "All 20 tables match" in capsys.readouterr().out
     asyncio.run(postgres.drop_database(url))
 
 

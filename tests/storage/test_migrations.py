@@ -315,25 +315,26 @@ async def test_timers_set_before_version_5_learn_their_guild(db_path: Path, tmp_
     for migration in sorted(MIGRATIONS_DIR.glob("000[1-4]_*.sql")):
         if not migration.name.endswith(".postgresql.sql"):
             shutil.copy(migration, before)
-    async with await Database.open(db_path, migrations_dir=before) as old:
-        game = await old.games.create(900, 901, 111, "turns", "free", {})
-        sprint = await old.sprints.create(
-            guild_id=800,
-            channel_id=801,
-            starter_id=111,
-            starter_name="Ada",
-            status="waiting",
-            minutes=5,
-            starts_at=10.0,
-            ends_at=310.0,
-            joined_at=10.0,
-        )
+    assert await upgrade(db_path, migrations_dir=before) == (0, 4)
+    at = "2024-05-01T12:00:00.000000+00:00"
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        game_id = conn.execute(
+            "INSERT INTO games (guild_id, channel_id, host_id, mode, form, status, state,"
+            " created_at, updated_at) VALUES (900, 901, 111, 'turns', 'free', 'running', '{}',"
+            " ?, ?)",
+            (at, at),
+        ).lastrowid
+        sprint_id = conn.execute(
+            "INSERT INTO sprints (guild_id, channel_id, starter_id, status, minutes, starts_at,"
+            " ends_at, created_at) VALUES (800, 801, 111, 'waiting', 5, 10.0, 310.0, ?)",
+            (at,),
+        ).lastrowid
     at = "2024-05-01T12:00:00.000000+00:00"
     with closing(sqlite3.connect(db_path)) as conn, conn:
         for kind, key in [
             ("daily.post", "700"),
-            ("game.deadline", f"{game.id}:3"),
-            ("sprint.end", str(sprint.id)),
+            ("game.deadline", f"{game_id}:3"),
+            ("sprint.end", str(sprint_id)),
             ("game.sweep", "all"),
         ]:
             conn.execute(
