@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,10 @@ import discord
 from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings, discord_token
 from bot.errors import InkwellError
-from bot.generation.backends import build_generation_service
+from bot.generation.backends import GenerationBackend, build_generation_service
+from bot.ops.interactions import InteractionLog
+from bot.ops.metered import MeteredGeneration
+from bot.ops.runtime import Operations, build_metrics
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
 from bot.writing.flow import WriteFlow
@@ -41,7 +45,11 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 @asynccontextmanager
 async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[InkwellBot]:
     database = await Database.open(settings.storage.location())
+    # Metrics and the heartbeat belong to a serving bot, not to `sync`.
+    metrics = build_metrics(settings) if load_model else None
     generation = build_generation_service(settings)
+    if metrics is not None:
+        generation = MeteredGeneration(generation, metrics)
     try:
         if load_model:
             await generation.start(
@@ -54,8 +62,17 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             cooldown_seconds=settings.discord.cooldown_seconds,
         )
         clock = Dispatcher(database)
-        bot = InkwellBot(settings=settings, flow=flow, database=database, clock=clock)
+        bot = InkwellBot(
+            settings=settings,
+            flow=flow,
+            database=database,
+            clock=clock,
+            interactions=InteractionLog(metrics),
+        )
+        operations = Operations(settings, metrics, lambda: _status(bot, generation))
         try:
+            if load_model:
+                await operations.start()
             yield bot
         finally:
             # No new timers are claimed; pieces (a timer's too) finish or are stopped while
@@ -64,9 +81,26 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             await flow.close(settings.discord.shutdown_grace_seconds)
             await clock.close()
             await bot.close()
+            await operations.close()
     finally:
         await database.close()
         await generation.close()
+
+
+def _status(bot: InkwellBot, generation: GenerationBackend) -> dict[str, object]:
+    """What each heartbeat reports: the gateway connection, the model and the queue."""
+    websocket = bot.ws
+    connected = bot.is_ready() and not bot.is_closed() and websocket is not None
+    connected = connected and websocket.open
+    health = generation.health()
+    latency = bot.latency
+    return {
+        "discord": "connected" if connected else "connecting",
+        "gateway_latency_ms": round(latency * 1000) if math.isfinite(latency) else None,
+        "model_ready": bool(health.get("ready")),
+        "running": int(health.get("running", 0)),
+        "waiting": int(health.get("waiting", 0)),
+    }
 
 
 @asynccontextmanager
