@@ -29,6 +29,9 @@ MAX_CHARS_PER_TOKEN = 128
 # So that a piece of the longest allowed length always fits in storage (4,096 tokens).
 MAX_NEW_TOKENS_CAP = MAX_GENERATION_CHARS // MAX_CHARS_PER_TOKEN
 CONFIG_ENV_VAR = "INKWELL_CONFIG"
+# Overrides storage.url, so a container (deploy/docker-compose.yml) can name its database
+# without a config file of its own; the password belongs in PGPASSWORD all the same.
+STORAGE_URL_ENV_VAR = "INKWELL_STORAGE_URL"
 
 
 class ConfigError(Exception):
@@ -224,7 +227,18 @@ def load_settings(path: Path | None = None) -> Settings:
 
     ``path`` None means: ``$INKWELL_CONFIG`` if set, else ``./config.toml`` if it exists, else
     all defaults. An explicitly named file that does not exist is an error.
+    ``$INKWELL_STORAGE_URL``, when set, replaces ``storage.url``.
     """
+    settings = _load_file(path)
+    url = os.environ.get(STORAGE_URL_ENV_VAR, "").strip()
+    if url:
+        settings = dataclasses.replace(
+            settings, storage=dataclasses.replace(settings.storage, url=url)
+        )
+    return settings
+
+
+def _load_file(path: Path | None) -> Settings:
     if path is None:
         env_path = os.environ.get(CONFIG_ENV_VAR)
         if env_path:
