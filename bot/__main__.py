@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot console | run | sync | serve | db upgrade``."""
+"""Command line: ``python -m bot console | run | sync | serve | health | db upgrade``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=8000, help="port to listen on (0 = any free port)"
     )
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if Inkwell is healthy, else 1 with the reason (for Docker and systemd)",
+        description="Check that the configuration loads, that the database opens and is at "
+        "this code's schema version, and that the running bot's heartbeat "
+        "(health.heartbeat_file) is fresh and says it is connected to Discord. Prints one "
+        "line. Exit codes: 0 healthy, 1 unhealthy, 2 bad configuration.",
+    )
+    health.add_argument(
+        "--no-bot",
+        action="store_true",
+        help="check the configuration and the database only, not the running bot",
+    )
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True)
     actions.add_parser("upgrade", help="apply pending migrations (storage.url, else the file)")
@@ -102,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_discord(args, settings)
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "health":
+            return _health(args, settings)
         if args.command == "db" and args.action == "migrate-to":
             return _migrate_to(args, settings)
         if args.command == "db" and args.action == "backup":
@@ -117,22 +132,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def configure_logging(level: str) -> None:
-    """Configure logging once for the whole process."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+def configure_logging(settings: Settings, level: str | None = None) -> None:
+    """Configure logging once for the whole process: ``logging.level`` (or ``level``) and
+    ``logging.format``, with the bot's token and anything shaped like a token redacted (at
+    DEBUG discord.py logs webhook URLs, which carry interaction tokens)."""
+    import dataclasses
+
+    from bot.config import discord_token, openai_api_key, serve_api_key
+    from bot.ops.logs import setup_logging
+
+    chosen = dataclasses.replace(settings.logging, level=level or settings.logging.level)
+    setup_logging(chosen, [discord_token(), openai_api_key(), serve_api_key()])
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.health import Unhealthy, check
+
+    try:
+        report = check(settings, bot=not args.no_bot)
+    except Unhealthy as error:
+        print(f"unhealthy: {error}", file=sys.stderr)
+        return 1
+    print(f"healthy: database at schema version {report.schema_version}; {report.heartbeat}")
+    return 0
 
 
 def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
-    import discord
-
-    from bot import log_redaction
-    from bot.config import discord_token
     from cogs.launcher import run_bot, sync_commands
 
-    discord.utils.setup_logging(level=logging.getLevelName(settings.logging.level))
-    # At DEBUG discord.py logs webhook URLs, which carry interaction tokens: never let a
-    # token or the bot's own token reach a log.
-    log_redaction.install([discord_token()])
+    configure_logging(settings)
     if args.command == "run":
         asyncio.run(run_bot(settings))
         return 0
@@ -146,7 +174,7 @@ def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.config import serve_api_key
 
-    configure_logging(settings.logging.level)
+    configure_logging(settings)
     asyncio.run(_serve_main(args, settings, serve_api_key()))
     return 0
 
@@ -174,7 +202,7 @@ async def _serve_main(args: argparse.Namespace, settings: Settings, api_key: str
 def _upgrade_database(settings: Settings) -> int:
     from bot.storage import upgrade
 
-    configure_logging(settings.logging.level)
+    configure_logging(settings)
     if settings.storage.url:
         from bot.storage import migrate_postgres
         from bot.storage.migrate import discover
@@ -197,7 +225,7 @@ def _migrate_to(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.copy import copy_sqlite_to_postgres
     from bot.storage.postgres import is_postgres_url, redact
 
-    configure_logging(settings.logging.level)
+    configure_logging(settings)
     if not is_postgres_url(args.url):
         print("Error: migrate-to takes a postgresql:// URL.", file=sys.stderr)
         return 2
@@ -236,7 +264,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 def _run_console(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
-    configure_logging(settings.logging.level if args.verbose else "WARNING")
+    configure_logging(settings, None if args.verbose else "WARNING")
     if args.model:
         settings = dataclasses.replace(
             settings, model=dataclasses.replace(settings.model, name=args.model)

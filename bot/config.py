@@ -31,6 +31,9 @@ MAX_NEW_TOKENS_CAP = MAX_GENERATION_CHARS // MAX_CHARS_PER_TOKEN
 CONFIG_ENV_VAR = "INKWELL_CONFIG"
 # More shards than any one bot is likely to need (Discord advises one per 1,000 guilds).
 MAX_SHARDS = 4096
+# Overrides storage.url, so a container (deploy/docker-compose.yml) can name its database
+# without a config file of its own; the password belongs in PGPASSWORD all the same.
+STORAGE_URL_ENV_VAR = "INKWELL_STORAGE_URL"
 
 
 class ConfigError(Exception):
@@ -161,6 +164,38 @@ class LoggingSettings:
     """Log verbosity for the whole process."""
 
     level: str = _rule("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    format: str = _rule(
+        "text", choices=("text", "json"), doc="json = one JSON object per line, for collectors"
+    )
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics at http://host:port/metrics (``python -m bot run`` only)."""
+
+    enabled: bool = _rule(False, doc="off by default")
+    host: str = _rule("127.0.0.1", doc="the address to listen on; keep it private")
+    port: int = _rule(9108, low=0, high=65535, doc="0 = any free port (logged)")
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """The heartbeat the running bot writes and ``python -m bot health`` reads."""
+
+    heartbeat_file: str = _rule(
+        "data/heartbeat.json", doc="refreshed by `bot run`; relative to the CWD; '' = none"
+    )
+    heartbeat_interval: float = _rule(15.0, low=0.5, high=3600.0, doc="seconds between beats")
+    stale_after: float = _rule(
+        60.0, low=1.0, high=86400.0, doc="an older heartbeat means the bot is not alive"
+    )
+
+    def __post_init__(self) -> None:
+        if self.stale_after <= self.heartbeat_interval:
+            raise ConfigError(
+                f"Invalid value for health.stale_after: {self.stale_after!r}. Allowed: more "
+                f"than health.heartbeat_interval ({self.heartbeat_interval!r})."
+            )
 
 
 @dataclass(frozen=True)
@@ -182,6 +217,8 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     sprints: SprintSettings = field(default_factory=SprintSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 def discord_token() -> str | None:
@@ -213,7 +250,18 @@ def load_settings(path: Path | None = None) -> Settings:
 
     ``path`` None means: ``$INKWELL_CONFIG`` if set, else ``./config.toml`` if it exists, else
     all defaults. An explicitly named file that does not exist is an error.
+    ``$INKWELL_STORAGE_URL``, when set, replaces ``storage.url``.
     """
+    settings = _load_file(path)
+    url = os.environ.get(STORAGE_URL_ENV_VAR, "").strip()
+    if url:
+        settings = dataclasses.replace(
+            settings, storage=dataclasses.replace(settings.storage, url=url)
+        )
+    return settings
+
+
+def _load_file(path: Path | None) -> Settings:
     if path is None:
         env_path = os.environ.get(CONFIG_ENV_VAR)
         if env_path:

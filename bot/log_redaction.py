@@ -20,6 +20,9 @@ import re
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
+# The LogRecord attribute holding a line's structured fields (``extra={"fields": {...}}``),
+# which the JSON log format writes beside the message: redacted like the message.
+FIELDS = "fields"
 
 # Each keeps its first group and replaces what follows it.
 _PATTERNS = (
@@ -39,8 +42,8 @@ _PATTERNS = (
 
 class RedactSecrets(logging.Filter):
     """Rewrites each record it sees with tokens and the given secrets replaced by
-    ``[redacted]``: the formatted message (``%s`` arguments included), the traceback text and
-    the stack text. It never drops a record."""
+    ``[redacted]``: the formatted message (``%s`` arguments included), the traceback text, the
+    stack text and the string values of the structured fields. It never drops a record."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         super().__init__()
@@ -70,7 +73,13 @@ class RedactSecrets(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):
+            setattr(record, FIELDS, {key: self._redact_value(v) for key, v in fields.items()})
         return True
+
+    def _redact_value(self, value: object) -> object:
+        return self.redact(value) if isinstance(value, str) else value
 
     def attach(self, handler: logging.Handler) -> None:
         """Redact every record ``handler`` writes."""

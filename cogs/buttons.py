@@ -13,7 +13,7 @@ import discord
 
 from bot.writing.drafts import continue_draft, regenerate_draft
 from cogs.access import visible_piece
-from cogs.errors import report_error
+from cogs.errors import answering
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -51,11 +51,9 @@ class _PieceButton:
         return cls(int(match["piece"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Run the click, reporting failures like slash commands do."""
-        try:
+        """Run the click, reporting failures like slash commands do (and its log line)."""
+        async with answering(interaction):
             await self.clicked(interaction, interaction.client)  # type: ignore[arg-type]
-        except Exception as error:  # every failure gets a reply and a log line
-            await report_error(interaction, error)
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
         raise NotImplementedError

@@ -9,11 +9,12 @@ from discord.ext import commands
 
 from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings
+from bot.ops.interactions import OK, InteractionLog
 from bot.storage import Database
 from bot.writing.drafts import Draft
 from bot.writing.flow import WriteFlow
 from cogs.destinations import write_reply
-from cogs.errors import InkwellTree
+from cogs.errors import InkwellTree, interaction_finished
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class InkwellBot(commands.AutoShardedBot):
         flow: WriteFlow,
         database: Database,
         clock: Dispatcher,
+        interactions: InteractionLog | None = None,
         **client_options: object,
     ) -> None:
         super().__init__(
@@ -70,6 +72,8 @@ class InkwellBot(commands.AutoShardedBot):
         self.flow = flow
         self.database = database
         self.clock = clock
+        # One log line (and metrics, when they are on) per command, button and modal.
+        self.interactions = interactions or InteractionLog()
 
     async def setup_hook(self) -> None:
         """Load the cogs (each gets the flow, database and settings it needs); commands are
@@ -82,6 +86,16 @@ class InkwellBot(commands.AutoShardedBot):
         await write_reply(
             interaction, self.flow, draft, interval=self.settings.discord.stream_edit_interval
         )
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: discord.app_commands.Command[..., object, object]
+        | discord.app_commands.ContextMenu,
+    ) -> None:
+        """A command that ended without an error gets its line (failures get theirs in the
+        tree's error handler)."""
+        interaction_finished(interaction, OK)
 
     async def on_ready(self) -> None:
         """Start the clock (once: READY comes again after a reconnect) and log who we are.

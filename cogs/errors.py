@@ -3,16 +3,24 @@
 Domain errors (``InkwellError``) carry their own text and are shown only to the user who caused
 them; anything else is a bug: the user gets a short apology and the log gets the command, user,
 guild and channel. Works whether or not the interaction was already answered.
+
+Every interaction that ends here, or in ``answering`` (components) or the bot's
+``on_app_command_completion`` (commands that succeeded), gets one log line with its name,
+user, guild, outcome and latency, through the bot's ``InteractionLog``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import discord
 from discord import app_commands
 
 from bot.errors import InkwellError
+from bot.ops.interactions import ERROR, OK, REFUSED, STOPPED, InteractionLog, component_name
 from bot.safety import ContentBlocked
 from bot.writing.flow import PieceStopped
 from cogs.safety import given_back
@@ -20,6 +28,7 @@ from cogs.safety import given_back
 log = logging.getLogger(__name__)
 
 PIECE_POSTED = "inkwell_piece_posted"  # set in Interaction.extras once a piece is shown
+STARTED = "inkwell_started"  # perf_counter() when the handler began, in Interaction.extras
 
 # Discord's own names for permissions whose API names differ.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
@@ -49,12 +58,64 @@ def user_message_for(error: BaseException) -> str | None:
     return None
 
 
+def interaction_finished(interaction: discord.Interaction, outcome: str) -> None:
+    """Write the interaction's line (and count it) through the client's ``InteractionLog``,
+    if it has one. The latency runs from ``STARTED`` in its extras, else from Discord's own
+    timestamp of the interaction."""
+    journal = getattr(interaction.client, "interactions", None)
+    if not isinstance(journal, InteractionLog):
+        return
+    started = interaction.extras.get(STARTED)
+    if isinstance(started, float):
+        seconds = time.perf_counter() - started
+    else:
+        seconds = max((discord.utils.utcnow() - interaction.created_at).total_seconds(), 0.0)
+    if interaction.command is not None:
+        kind, name = "command", interaction.command.qualified_name
+    else:
+        custom_id = str((interaction.data or {}).get("custom_id", "?"))
+        is_modal = interaction.type is discord.InteractionType.modal_submit
+        kind, name = ("modal" if is_modal else "button"), component_name(custom_id)
+    journal.finished(
+        kind=kind,
+        name=name,
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
+        outcome=outcome,
+        seconds=seconds,
+    )
+
+
+def _counted(interaction: discord.Interaction, error: BaseException) -> None:
+    journal = getattr(interaction.client, "interactions", None)
+    if isinstance(journal, InteractionLog):
+        original = getattr(error, "original", None)
+        journal.error(original if isinstance(original, BaseException) else error)
+
+
+@asynccontextmanager
+async def answering(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """Run a button's or modal's handler inside: a failure is reported like a slash
+    command's, and either way the interaction gets its log line."""
+    interaction.extras.setdefault(STARTED, time.perf_counter())
+    try:
+        yield
+    except Exception as error:  # every failure gets a reply and a log line
+        await report_error(interaction, error)
+    else:
+        interaction_finished(interaction, OK)
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, privately; log bugs with their context."""
     original = getattr(error, "original", error)
     if isinstance(original, PieceStopped):
-        return  # the reply itself already says the piece was stopped for a restart
+        # The reply itself already says the piece was stopped for a restart.
+        interaction_finished(interaction, STOPPED)
+        return
     message = user_message_for(error)
+    _counted(interaction, error)
+    interaction_finished(interaction, ERROR if message is None else REFUSED)
     if message is None:
         command = interaction.command.qualified_name if interaction.command else None
         custom_id = (interaction.data or {}).get("custom_id")
@@ -86,7 +147,12 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 
 class InkwellTree(app_commands.CommandTree):
-    """The command tree with Inkwell's error handling."""
+    """The command tree with Inkwell's error handling and its line per command."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Note when the command began, for its latency; every command may run."""
+        interaction.extras[STARTED] = time.perf_counter()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

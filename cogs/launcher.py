@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
 from collections.abc import AsyncIterator
@@ -23,7 +24,10 @@ import discord
 from bot.clock.dispatcher import Dispatcher
 from bot.config import DiscordSettings, Settings, discord_token
 from bot.errors import InkwellError
-from bot.generation.backends import build_generation_service
+from bot.generation.backends import GenerationBackend, build_generation_service
+from bot.ops.interactions import InteractionLog
+from bot.ops.metered import MeteredGeneration
+from bot.ops.runtime import Operations, build_metrics
 from bot.shards import ShardGroup
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
@@ -57,7 +61,11 @@ def process_name(settings: DiscordSettings) -> str:
 @asynccontextmanager
 async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[InkwellBot]:
     database = await Database.open(settings.storage.location())
+    # Metrics and the heartbeat belong to a serving bot, not to `sync`.
+    metrics = build_metrics(settings) if load_model else None
     generation = build_generation_service(settings)
+    if metrics is not None:
+        generation = MeteredGeneration(generation, metrics)
     try:
         if load_model:
             await generation.start(
@@ -77,8 +85,17 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             cooldown_seconds=settings.discord.cooldown_seconds,
         )
         clock = Dispatcher(database, shards=shard_group(settings.discord))
-        bot = InkwellBot(settings=settings, flow=flow, database=database, clock=clock)
+        bot = InkwellBot(
+            settings=settings,
+            flow=flow,
+            database=database,
+            clock=clock,
+            interactions=InteractionLog(metrics),
+        )
+        operations = Operations(settings, metrics, lambda: _status(bot, generation))
         try:
+            if load_model:
+                await operations.start()
             yield bot
         finally:
             # No new timers are claimed; pieces (a timer's too) finish or are stopped while
@@ -87,9 +104,27 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             await flow.close(settings.discord.shutdown_grace_seconds)
             await clock.close()
             await bot.close()
+            await operations.close()
     finally:
         await database.close()
         await generation.close()
+
+
+def _status(bot: InkwellBot, generation: GenerationBackend) -> dict[str, object]:
+    """What each heartbeat reports: the gateway connection, the model and the queue."""
+    # Sharded: connected when every shard this process runs has its gateway open.
+    shards = list(bot.shards.values())
+    connected = bot.is_ready() and not bot.is_closed() and bool(shards)
+    connected = connected and not any(shard.is_closed() for shard in shards)
+    health = generation.health()
+    latency = bot.latency
+    return {
+        "discord": "connected" if connected else "connecting",
+        "gateway_latency_ms": round(latency * 1000) if math.isfinite(latency) else None,
+        "model_ready": bool(health.get("ready")),
+        "running": int(health.get("running", 0)),
+        "waiting": int(health.get("waiting", 0)),
+    }
 
 
 @asynccontextmanager

@@ -57,6 +57,11 @@ async def start_bot(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    # Read its output as it comes: a bot logging at DEBUG fills a pipe nobody reads, and then
+    # every thread that logs (aiosqlite's too) blocks on the write.
+    assert process.stdout is not None
+    printed = bytearray()
+    _OUTPUT[process.pid] = (asyncio.create_task(_drain(process.stdout, printed)), printed)
     try:
         await server.wait_for(
             lambda: any(
@@ -69,9 +74,8 @@ async def start_bot(
     except TimeoutError:
         if process.returncode is None:
             process.kill()
-        output, _ = await process.communicate()
-        printed = output.decode(errors="replace")
-        raise AssertionError(f"the bot never connected:\n{printed}") from None
+        _, output = await stopped(process)
+        raise AssertionError(f"the bot never connected:\n{output}") from None
     except BaseException:
         process.kill()
         raise
@@ -79,9 +83,21 @@ async def start_bot(
 
 
 async def stopped(process: asyncio.subprocess.Process, timeout: float = 60) -> tuple[int, str]:  # noqa: ASYNC109
-    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    """Wait for a ``start_bot`` process to end; its exit code and everything it printed."""
+    await asyncio.wait_for(process.wait(), timeout)
+    drain, printed = _OUTPUT.pop(process.pid)
+    await asyncio.wait_for(drain, timeout)
     assert process.returncode is not None
-    return process.returncode, output.decode(errors="replace")
+    return process.returncode, printed.decode(errors="replace")
+
+
+# What each running start_bot process printed so far, by pid, and the task reading it.
+_OUTPUT: dict[int, tuple[asyncio.Task[None], bytearray]] = {}
+
+
+async def _drain(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(65536):
+        into.extend(chunk)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
