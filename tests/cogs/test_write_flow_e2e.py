@@ -104,10 +104,11 @@ async def test_posting_where_the_bot_may_not_or_into_a_deleted_channel_is_gone(s
 async def a_write_stuck_behind_another_program(stack) -> AsyncIterator[None]:
     """Another program holds the write lock, and a write of the bot's own waits behind it
     (up to busy_timeout, 5 s) holding the shared connection, as happens in production. The
-    other program waits its turn for the lock (the bot may be giving a writing slot back)."""
-    other = sqlite3.connect(stack.database.path, timeout=10)
+    other program waits its turn for the lock (the bot may be giving a writing slot back), in
+    a thread of its own, as another program would: the bot's loop must go on meanwhile."""
+    other = sqlite3.connect(stack.database.path, timeout=10, check_same_thread=False)
     try:
-        other.execute("BEGIN IMMEDIATE")
+        await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
         other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")
         queued = asyncio.create_task(stack.database.prompts.save(1, "x", "y", "poem", {}))
         await asyncio.sleep(0.2)
