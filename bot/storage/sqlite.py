@@ -158,8 +158,12 @@ class SqliteExecutor(Executor):
                 return
             self._closed = True
             try:
-                # Cheap upkeep SQLite recommends before closing a long-lived connection.
+                # Cheap upkeep SQLite recommends before closing a long-lived connection. It is
+                # only upkeep: another process on the file (a second shard group stopping at
+                # the same moment) may hold the lock, and closing must not fail for that.
                 await pragma(self._conn, "PRAGMA optimize")
+            except sqlite3.OperationalError as error:
+                log.info("Skipped PRAGMA optimize on close: %s", error)
             finally:
                 await self._conn.close()
                 if self._reader is not None:
