@@ -194,18 +194,21 @@ class FairnessGate:
     def _abandon(
         self, taking: asyncio.Future[SlotRefused | None], who: SlotKey, lease: str
     ) -> None:
-        """The caller gave up on a slot it was taking: give it back if it was taken (the
-        release matches this taking's own token, so it is harmless if it wasn't)."""
+        """The caller gave up on a slot it was taking: give it back once the take ends, if
+        it was taken (``drain`` waits for this too)."""
+        self._track(self._give_back(taking, who, lease))
 
-        def give_back(done: asyncio.Future[SlotRefused | None]) -> None:
-            if not done.cancelled() and done.exception() is None and done.result() is not None:
-                return  # refused: nothing was taken
-            self._track(self._slots.release(who, lease, now=self._clock()))
-
-        if taking.done():
-            give_back(taking)
-        else:
-            taking.add_done_callback(give_back)
+    async def _give_back(
+        self, taking: asyncio.Future[SlotRefused | None], who: SlotKey, lease: str
+    ) -> None:
+        try:
+            refused = await taking
+        except (Exception, asyncio.CancelledError):
+            # Unknown whether it was taken; the release matches only this taking's token,
+            # so it is harmless if it wasn't.
+            refused = None
+        if refused is None:
+            await self._slots.release(who, lease, now=self._clock())
 
     def _track(self, release: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
         task = asyncio.ensure_future(release)
