@@ -120,6 +120,9 @@ class DiscordSettings:
     shard_ids: tuple[int, ...] = _rule(
         (), low=0, high=MAX_SHARDS - 1, doc="the shards this process runs; [] = all of them"
     )
+    owner_ids: tuple[int, ...] = _rule(
+        (), low=1, high=2**63 - 1, doc="user ids with owner commands; [] = the application's owner"
+    )
 
     def __post_init__(self) -> None:
         if not self.shard_ids:

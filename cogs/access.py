@@ -10,11 +10,24 @@ viewable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 from bot.library.visibility import ChannelAccess, may_see, not_visible
 from bot.storage import GenerationRecord
 from bot.writing.flow import WriteFlow
+
+T = TypeVar("T")
+
+
+class OwnerOnly(app_commands.CheckFailure):
+    """An owner command was used by someone who is not one of the bot's owners."""
+
+    user_message = "Only the bot's owner may use that command."
 
 
 def channel_access(interaction: discord.Interaction) -> ChannelAccess | None:
@@ -75,3 +88,25 @@ async def visible_piece(
     ):
         raise not_visible(piece_id)
     return record
+
+
+async def is_bot_owner(interaction: discord.Interaction) -> bool:
+    """Whether the member may use owner commands: listed in ``discord.owner_ids``, or, with
+    that list empty, the application's owner (or a member of its team) as Discord says."""
+    owners: tuple[int, ...] = interaction.client.settings.discord.owner_ids  # type: ignore[attr-defined]
+    if owners:
+        return interaction.user.id in owners
+    client = interaction.client
+    return isinstance(client, commands.Bot) and await client.is_owner(interaction.user)
+
+
+def owner_only() -> Callable[[T], T]:
+    """An app-command check that refuses everyone but the bot's owners, on the server side
+    (owner commands are hidden from no one, since Discord has no such permission)."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if not await is_bot_owner(interaction):
+            raise OwnerOnly(OwnerOnly.user_message)
+        return True
+
+    return app_commands.check(predicate)

@@ -23,6 +23,7 @@ from bot.errors import InkwellError
 from bot.ops.interactions import ERROR, OK, REFUSED, STOPPED, InteractionLog, component_name
 from bot.safety import ContentBlocked
 from bot.writing.flow import PieceStopped
+from cogs.access import OwnerOnly
 from cogs.safety import given_back
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def user_message_for(error: BaseException) -> str | None:
         return f"You need the {needed} permission to do that."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That only works inside a server."
+    if isinstance(error, OwnerOnly):
+        return OwnerOnly.user_message
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that here."
     return None
