@@ -17,6 +17,7 @@ from bot.craft.score import explain
 from bot.forms import PoemForm
 from bot.forms.constraint import warm_up
 from bot.writing.pieces import WritingService
+from cogs.errors import answering
 from cogs.private import NO_PINGS
 
 if TYPE_CHECKING:
@@ -46,12 +47,9 @@ class PoemModal(discord.ui.Modal):
         self.add_item(self.poem)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        """Check the poem that was typed in."""
-        await self._checked(interaction, self._poem_form, self.poem.value, self._share)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        """Errors go to the tree's handler, as a command's would."""
-        await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
+        """Check the poem that was typed in (failures are answered as a command's are)."""
+        async with answering(interaction):
+            await self._checked(interaction, self._poem_form, self.poem.value, self._share)
 
 
 class CraftCog(commands.Cog, name="Craft"):

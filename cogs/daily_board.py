@@ -19,7 +19,7 @@ from bot.community.daily import DailyService
 from bot.errors import InkwellError
 from bot.storage.daily import MAX_ENTRY_CHARS, DailyEntry, DailyPrompt, DailySchedule
 from bot.writing.destination import DestinationGone
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.modals import submitted_value
 from cogs.notices import tell_user
 from cogs.private import acknowledge, answer
@@ -109,7 +109,7 @@ class SubmitButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Open the modal (for today's prompt: an old one's button says so)."""
-        try:
+        async with answering(interaction):
             assert interaction.guild_id is not None
             today = await service_of(interaction.client).today(interaction.guild_id)
             if today.id != self.prompt_id:
@@ -117,8 +117,6 @@ class SubmitButton(
                     "That prompt's day is over. Answer today's with /daily submit or its ✍ button."
                 )
             await open_entry_modal(interaction, today)
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 class HeartButton(
@@ -147,7 +145,7 @@ class HeartButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Toggle the clicker's heart, then show the new count on the button."""
-        try:
+        async with answering(interaction):
             await acknowledge(interaction)
             hearted, count = await service_of(interaction.client).heart(
                 self.entry_id, interaction.user.id
@@ -162,8 +160,6 @@ class HeartButton(
                 interaction,
                 "❤️ You hearted this entry." if hearted else "You took your heart back.",
             )
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 DAILY_ITEMS = (SubmitButton, HeartButton)
@@ -203,7 +199,7 @@ async def on_entry_submitted(interaction: discord.Interaction, bot: InkwellBot) 
     match = ENTRY_MODAL.fullmatch(str((interaction.data or {}).get("custom_id", "")))
     if match is None:
         return False
-    try:
+    async with answering(interaction):
         check_typed(bot.flow, interaction, _value(interaction.data or {}), "entry")
         await acknowledge(interaction)
         assert interaction.guild_id is not None
@@ -227,8 +223,6 @@ async def on_entry_submitted(interaction: discord.Interaction, bot: InkwellBot) 
             if submitted.shown
             else "✅ Your entry is in. It will be revealed with the next prompt.",
         )
-    except Exception as error:
-        await report_error(interaction, error)
     return True
 
 

@@ -22,7 +22,7 @@ from bot.forms.spec import shorten
 from bot.library.exports import export_stem, favorites_json, favorites_markdown, piece_title
 from bot.library.rules import all_favorites, clamp_page, page_count
 from bot.storage import Database, FavoriteWithPiece, NotFound
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.library_render import PAGE_SIZE, favorites_page_embed, piece_embed
 from cogs.private import acknowledge, answer
 
@@ -75,7 +75,7 @@ class FavoritesPageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Turn the page, for the list's owner only."""
-        try:
+        async with answering(interaction):
             if interaction.user.id != self.user_id:
                 await interaction.response.send_message(
                     "These are someone else's favourites — use `/favorites list` to see yours.",
@@ -90,8 +90,6 @@ class FavoritesPageButton(
             await interaction.response.edit_message(
                 embed=embed, view=view, allowed_mentions=NO_PINGS
             )
-        except Exception as error:  # every failure gets a reply and a log line
-            await report_error(interaction, error)
 
 
 async def favorites_page(

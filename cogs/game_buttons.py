@@ -19,7 +19,7 @@ from bot.games.lines import MAX_LINE_CHARS
 from bot.games.model import AIWork, Mode, Status
 from bot.games.rules import GameOver, NotInGame, NotYourTurn
 from bot.games.service import GameService, StoredGame
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.game_render import previous_line_text
 from cogs.modals import submitted_value
 from cogs.private import acknowledge, answer
@@ -90,7 +90,7 @@ class LobbyButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Apply the move; the lobby message is redrawn by the game's table."""
-        try:
+        async with answering(interaction):
             await acknowledge(interaction)
             service = service_of(interaction.client)
             user = interaction.user
@@ -107,8 +107,6 @@ class LobbyButton(
                 await service.cancel(self.game_id, user.id, moderator=is_moderator(interaction))
                 text = "✖️ The game is cancelled."
             await answer(interaction, text)
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 def lobby_view(game_id: int) -> discord.ui.View:
@@ -151,7 +149,7 @@ class WriteButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         """Check it is the player's move (a read: fast enough for the 3 seconds), then open
         the modal, or the exquisite corpse's private view."""
-        try:
+        async with answering(interaction):
             stored = await _playable(interaction, self.game_id)
             if stored.game.settings.mode is Mode.CORPSE:
                 await interaction.response.send_message(
@@ -162,8 +160,6 @@ class WriteButton(
                 )
                 return
             await open_line_modal(interaction, stored)
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 class ComposeButton(
@@ -193,11 +189,9 @@ class ComposeButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Open the modal for the turn this view was drawn for."""
-        try:
+        async with answering(interaction):
             stored = await _playable(interaction, self.game_id)
             await open_line_modal(interaction, stored, turn=self.turn)
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 class VoteButton(
@@ -228,7 +222,7 @@ class VoteButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Cast (or move) the clicker's vote; the board's tally is redrawn."""
-        try:
+        async with answering(interaction):
             await acknowledge(interaction)
             service = service_of(interaction.client)
             before = await service.get(self.game_id)
@@ -243,8 +237,6 @@ class VoteButton(
                 "You can change your vote until the round ends."
             )
             await answer(interaction, text)
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 def board_view(stored: StoredGame) -> discord.ui.View | None:
@@ -318,7 +310,7 @@ async def on_line_submitted(interaction: discord.Interaction, bot: InkwellBot) -
     match = LINE_MODAL.fullmatch(str((interaction.data or {}).get("custom_id", "")))
     if match is None:
         return False
-    try:
+    async with answering(interaction):
         text = submitted_value(interaction.data or {}, LINE_INPUT_ID)
         check_typed(bot.flow, interaction, text, "line")
         await acknowledge(interaction)
@@ -332,8 +324,6 @@ async def on_line_submitted(interaction: discord.Interaction, bot: InkwellBot) -
         else:
             reply = "✅ Your line is in the poem."
         await answer(interaction, reply)
-    except Exception as error:
-        await report_error(interaction, error)
     return True
 
 

@@ -21,7 +21,7 @@ from bot.library.rules import prompt_options, saved_prompt_request
 from bot.storage import IdeaRecord
 from bot.writing.flow import WriteFlow
 from cogs.destinations import requester_of
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.private import acknowledge, answer
 
 if TYPE_CHECKING:
@@ -101,10 +101,8 @@ class _IdeaButton:
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Run the click, reporting failures like slash commands do."""
-        try:
+        async with answering(interaction):
             await self.clicked(interaction, interaction.client)  # type: ignore[arg-type]
-        except Exception as error:  # every failure gets a reply and a log line
-            await report_error(interaction, error)
 
     async def clicked(self, interaction: discord.Interaction, bot: InkwellBot) -> None:
         raise NotImplementedError

@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.errors import InvalidRequest
 from bot.library.exports import export_stem, user_data_files
 from bot.storage import Database, DeletedCounts
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.private import answer
 
 if TYPE_CHECKING:
@@ -83,10 +83,8 @@ class EraseButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Erase (or not), for the user who asked only."""
-        try:
+        async with answering(interaction):
             await self._clicked(interaction)
-        except Exception as error:  # every failure gets a reply and a log line
-            await report_error(interaction, error)
 
     async def _clicked(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:

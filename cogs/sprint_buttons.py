@@ -13,7 +13,7 @@ import discord
 
 from bot.errors import InkwellError
 from bot.sprints.service import AlreadyIn, SprintService
-from cogs.errors import report_error
+from cogs.errors import answering
 from cogs.private import acknowledge, answer
 
 COG_NAME = "Writing sprints"
@@ -57,17 +57,17 @@ class JoinButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Join the sprint (starting words can be set with /sprint join)."""
-        try:
+        async with answering(interaction):
             await acknowledge(interaction)
             user = interaction.user
-            _, _, new = await service_of(interaction.client).join_sprint(
-                self.sprint_id, user.id, user.display_name
-            )
+            try:
+                _, _, new = await service_of(interaction.client).join_sprint(
+                    self.sprint_id, user.id, user.display_name
+                )
+            except AlreadyIn:
+                await answer(interaction, "You're already in this sprint.")
+                return
             await answer(interaction, "✍️ You're in. Good luck!" if new else "You're in.")
-        except AlreadyIn:
-            await answer(interaction, "You're already in this sprint.")
-        except Exception as error:
-            await report_error(interaction, error)
 
 
 def join_view(sprint_id: int) -> discord.ui.View:

@@ -4,6 +4,8 @@ cancelling."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.cogs.test_games_e2e import (
@@ -29,7 +31,8 @@ def clock() -> ShiftedClock:
     return ShiftedClock()
 
 
-async def test_a_sprint_with_two_members_from_start_to_results(stack, clock):
+async def test_a_sprint_with_two_members_from_start_to_results(stack, clock, caplog):
+    caplog.set_level(logging.INFO, logger="bot.ops.interactions")
     server = stack.server
     channel = server.channel
     async with game_bot(stack, clock):
@@ -50,6 +53,9 @@ async def test_a_sprint_with_two_members_from_start_to_results(stack, clock):
         assert "You're in" in await said(clicked, server)
         twice = await server.click(announced, join_id, user="bob")
         assert "already in" in await said(twice, server)
+        # Buttons outside cogs.buttons get their log line on success too, not only on failure.
+        joins = [r.getMessage() for r in caplog.records if "inkwell:sprint:join" in r.getMessage()]
+        assert len(joins) == 2 and all("outcome=ok" in line for line in joins), joins
         joined = await server.slash("sprint join", {"starting_words": 100}, user="bob")
         assert "Starting words set to 100" in await said(joined, server)
         too_fast = await server.slash("sprint wc", {"words": 5000}, user="bob")
