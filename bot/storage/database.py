@@ -26,6 +26,7 @@ from bot.storage.sprints import SprintRepository
 from bot.storage.sqlite import SqliteExecutor, connect, connect_reader, pragma
 from bot.storage.timers import TimerRepository
 from bot.storage.users import UserDataRepository
+from bot.storage.voices import VoiceRepository
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Database:
         self._sprints = SprintRepository(self._executor, clock)
         self._daily = DailyRepository(self._executor, clock)
         self._slots = SlotRepository(self._executor)
+        self._voices = VoiceRepository(self._executor, clock)
 
     @classmethod
     async def open(
@@ -239,6 +241,11 @@ class Database:
     def slots(self) -> SlotRepository:
         """Who is writing and who is cooling down, shared by every process on the database."""
         return self._slots
+
+    @property
+    def voices(self) -> VoiceRepository:
+        """Consent to training, a guild's corpus, and the adapters built from it."""
+        return self._voices
 
     @property
     def games(self) -> GameRepository:

@@ -18,6 +18,7 @@ from bot.storage.models import (
     to_db_time,
 )
 from bot.storage.prompts import prompt_from_row
+from bot.storage.voices import VoiceRepository
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -92,6 +93,13 @@ class UserDataRepository:
                 " FROM sprint_stats WHERE user_id = ? ORDER BY guild_id",
                 (user_id,),
             )
+            consent_row = await self._db.fetch_one(
+                "SELECT allowed, changed_at FROM training_consent WHERE user_id = ?", (user_id,)
+            )
+            adapter_rows = await self._db.fetch_all(
+                "SELECT adapter FROM voice_adapter_authors WHERE user_id = ? ORDER BY adapter",
+                (user_id,),
+            )
         return {
             "format_version": EXPORT_FORMAT_VERSION,
             "user_id": user_id,
@@ -139,6 +147,13 @@ class UserDataRepository:
                 }
                 for row in entry_rows
             ],
+            "training": {
+                "allowed": bool(consent_row and consent_row["allowed"]),
+                "changed_at": (
+                    from_db_time(consent_row["changed_at"]).isoformat() if consent_row else None
+                ),
+                "adapters_built_from_you": [row["adapter"] for row in adapter_rows],
+            },
         }
 
     async def delete_all(self, user_id: int) -> DeletedCounts:
@@ -211,6 +226,9 @@ class UserDataRepository:
             await self._db.execute(
                 "UPDATE daily_schedules SET owner_id = 0 WHERE owner_id = ?", (user_id,)
             )
+            # Adapters that learned from them are marked for retraining; their choice goes.
+            await VoiceRepository(self._db, self._clock).forget_author(user_id)
+            await self._db.execute("DELETE FROM training_consent WHERE user_id = ?", (user_id,))
             # Cooldowns name the user; the erasure itself is remembered for a day, so that a
             # piece another process was writing from their words is stored without them.
             await self._db.execute(
