@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import InkwellError
+from bot.voice.cli import add_train_parser, run_train
 
 log = logging.getLogger("bot")
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="where to write the backup")
     backup.add_argument("--from", dest="source", type=Path, help="the SQLite file to back up")
+    add_train_parser(commands)
     return parser
 
 
@@ -123,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup(args, settings)
         if args.command == "db":
             return _upgrade_database(settings)
+        if args.command == "train":
+            configure_logging(settings, "WARNING")
+            return run_train(args, settings)
     except KeyboardInterrupt:
         print("\nBye.", file=sys.stderr)
         return 130

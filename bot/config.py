@@ -211,6 +211,15 @@ class SprintSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    """A community's voice: LoRA adapters trained by `python -m bot train`."""
+
+    adapters_dir: str = _rule(
+        "data/voices", doc="where adapters are kept, one folder each; relative to the CWD"
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Inkwell can be configured with."""
 
@@ -222,6 +231,7 @@ class Settings:
     sprints: SprintSettings = field(default_factory=SprintSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 def discord_token() -> str | None:

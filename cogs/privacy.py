@@ -12,7 +12,7 @@ import io
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import discord
 from discord import app_commands
@@ -53,6 +53,36 @@ def deleted_report(counts: DeletedCounts) -> str:
         lines.append(f"• {removed} of yours, now shown as “(removed)” in their poems")
     lines.append("Messages already posted in channels stay until someone deletes them.")
     return "\n".join(lines)
+
+
+def training_status(allowed: bool) -> str:
+    """What the member chose about training, and how to change it."""
+    if allowed:
+        return (
+            "🎓 You allowed it: a server's voice may learn from your writing there. "
+            "`/privacy training deny` withdraws it."
+        )
+    return (
+        "🔒 Your writing teaches no voice (the default). `/privacy training allow` lets a "
+        "server's voice learn from what you shared there."
+    )
+
+
+def training_changed(allowed: bool, marked: int) -> str:
+    """The answer to ``/privacy training allow|deny``."""
+    if allowed:
+        return (
+            "🎓 Thank you — a server's voice may now learn from your game lines (in poems whose "
+            "every author allowed it), your daily entries, and pieces written for you that "
+            "members starred. `/privacy training deny` withdraws it at any time."
+        )
+    text = "🔒 Done — your writing will teach no voice."
+    if marked:
+        text += (
+            f" {_plural(marked, 'voice')} that learned from it "
+            f"{'is' if marked == 1 else 'are'} marked for retraining without you."
+        )
+    return text
 
 
 class EraseButton(
@@ -167,6 +197,25 @@ class PrivacyCog(commands.GroupCog, name="privacy", description="Your data in In
                 ephemeral=True,
                 allowed_mentions=NO_PINGS,
             )
+
+    @app_commands.command(
+        name="training", description="Allow or deny teaching a server's voice with your writing"
+    )
+    @app_commands.describe(
+        choice="allow: your shared writing may train a server's voice; deny: never (the default)"
+    )
+    async def training(
+        self, interaction: discord.Interaction, choice: Literal["allow", "deny"] | None = None
+    ) -> None:
+        """Say whether a server's voice may learn from your game lines, daily entries and
+        starred pieces; without a choice, see what you chose."""
+        user_id = interaction.user.id
+        if choice is None:
+            allowed = await self._database.voices.consent_of(user_id)
+            await _private(interaction, training_status(allowed))
+            return
+        marked = await self._database.voices.set_consent(user_id, choice == "allow")
+        await _private(interaction, training_changed(choice == "allow", marked))
 
     @app_commands.command(name="delete", description="Erase everything Inkwell stores about you")
     async def delete(self, interaction: discord.Interaction) -> None:
