@@ -123,3 +123,32 @@ async def test_an_expired_confirmation_deletes_nothing(stack, monkeypatch):
     data = late.callback().json["data"]
     assert data["flags"] & EPHEMERAL and "expired" in data["content"]
     assert await stack.database.generations.count_for_user(ids["alice"]) == 2
+
+
+async def test_only_members_who_allowed_training_reach_a_voice_corpus(stack):
+    """/privacy training through Discord decides whose starred pieces a voice may learn from:
+    Bob never chose (the default is deny), the moderator allowed and then withdrew."""
+    server = stack.server
+    guild = server.guild.id
+    authors = {name: server.user(name).id for name in ("alice", "bob", "mod")}
+    for name, user_id in authors.items():
+        piece = await add_piece(
+            stack.database, user_id=user_id, user_name=name, guild_id=guild, text=f"{name}'s poem"
+        )
+        await stack.database.favorites.add(authors["alice"], piece.id)
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        unset = await server.slash("privacy training", {}, user="bob")
+        allowed = await server.slash("privacy training", {"choice": "allow"}, user="alice")
+        await server.slash("privacy training", {"choice": "allow"}, user="mod")
+        withdrawn = await server.slash("privacy training", {"choice": "deny"}, user="mod")
+        for handle in (unset, allowed, withdrawn):
+            await handle.wait_responses(1)
+    assert "teaches no voice (the default)" in unset.callback().json["data"]["content"]
+    reply = allowed.callback().json["data"]
+    assert reply["flags"] & EPHEMERAL and reply["allowed_mentions"] == NO_PINGS
+    assert "may now learn" in reply["content"]
+    assert "will teach no voice" in withdrawn.callback().json["data"]["content"]
+    corpus = await stack.database.voices.corpus(guild, ["favorites"])
+    assert [text.text for text in corpus.texts] == ["alice's poem"]
+    assert corpus.authors == {authors["alice"]} and corpus.left_out == 2
