@@ -4,6 +4,7 @@ the content rating and the server's own blocked words."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -13,6 +14,7 @@ from discord.ext import commands
 from bot.errors import InvalidRequest
 from bot.safety import MAX_BLOCKED_WORD_CHARS, MAX_BLOCKED_WORDS, Rating, clean_blocked_word
 from bot.storage import Database, GuildSettings
+from bot.voice.choice import NONE, choosable, choose_voice
 from bot.writing.flow import channel_mentions
 from cogs.private import NO_PINGS, acknowledge, answer
 from cogs.safety import channel_is_nsfw
@@ -37,7 +39,8 @@ def describe_settings(settings: GuildSettings) -> str:
         f"{'' if settings.cooldown_seconds is None else ' s'}\n"
         f"**Content:** {settings.content_rating}"
         f"{OFF_NOTE if settings.content_rating == Rating.OFF else ''} · **blocked words:** "
-        f"{len(settings.blocked_words)} (`/settings blocked-words list`)"
+        f"{len(settings.blocked_words)} (`/settings blocked-words list`)\n"
+        f"**Voice:** {settings.voice_adapter or 'the base model'}"
     )
 
 
@@ -57,9 +60,10 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
     """Server settings; Discord hides them from members without Manage Server, and the check
     refuses them anyway."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, voices_dir: Path) -> None:
         super().__init__()
         self._database = database
+        self._voices_dir = voices_dir
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Only members with Manage Server, whatever the server's command overrides say."""
@@ -192,6 +196,39 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
         await self._database.guild_settings.update(self._guild(interaction), content_rating=rating)
         await self._show_after(interaction, f"Content filter set to {RATINGS[Rating(rating)]}.")
 
+    @app_commands.command(name="voice", description="Write this server's pieces in its own voice")
+    @app_commands.describe(adapter="A voice trained on this server's writing, or none")
+    async def voice(self, interaction: discord.Interaction, adapter: str) -> None:
+        """Choose the adapter the server's pieces are written with ("none": the base model)."""
+        await acknowledge(interaction)
+        chosen = await choose_voice(
+            self._database, self._voices_dir, self._guild(interaction), adapter
+        )
+        if chosen is None:
+            await self._show_after(interaction, "Pieces here are written by the base model again.")
+            return
+        note = (
+            " It is marked for retraining: an author it learned from has withdrawn."
+            if chosen.needs_retraining
+            else ""
+        )
+        await self._show_after(
+            interaction,
+            f"Pieces here are now written in the voice “{chosen.name}”, built from "
+            f"{chosen.authors} author{'s' if chosen.authors != 1 else ''} as of "
+            f"{chosen.built_at:%Y-%m-%d} (`/voice card`).{note}",
+        )
+
+    @voice.autocomplete("adapter")
+    async def _voices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        records = await choosable(self._database, self._voices_dir, interaction.guild_id)
+        names = [NONE, *(record.name for record in records)]
+        return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n][:25]
+
     blocked_words = app_commands.Group(
         name="blocked-words", description="This server's own blocked words"
     )
@@ -282,4 +319,4 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
 
 async def setup(bot: InkwellBot) -> None:
     """Extension entry point: /settings."""
-    await bot.add_cog(AdminCog(bot.database))
+    await bot.add_cog(AdminCog(bot.database, Path(bot.settings.voice.adapters_dir)))

@@ -32,6 +32,7 @@ EXTENSIONS = (
     "cogs.ideas",
     "cogs.sprints",
     "cogs.daily",
+    "cogs.voice",
 )
 
 

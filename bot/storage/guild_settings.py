@@ -55,10 +55,10 @@ class GuildSettingsRepository:
         """
         rows = await self._db.fetch_all(
             "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds,"
-            " content_rating, NULL AS channel_id, NULL AS word FROM guild_settings"
-            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL, channel_id, NULL"
-            " FROM guild_allowed_channels"
-            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, word"
+            " content_rating, voice_adapter, NULL AS channel_id, NULL AS word"
+            " FROM guild_settings UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL,"
+            " NULL, channel_id, NULL FROM guild_allowed_channels"
+            " UNION ALL SELECT guild_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, word"
             " FROM guild_blocked_words"
         )
         cache: dict[int, GuildSettings] = {}
@@ -112,7 +112,7 @@ class GuildSettingsRepository:
     async def _read(self, guild_id: int) -> GuildSettings:
         row = await self._db.fetch_one(
             "SELECT guild_id, temperature, top_p, top_k, max_new_tokens, cooldown_seconds,"
-            " content_rating FROM guild_settings WHERE guild_id = ?",
+            " content_rating, voice_adapter FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
         channels = await self._db.fetch_all(
@@ -138,6 +138,7 @@ class GuildSettingsRepository:
         max_new_tokens: int | _Unset | None = UNSET,
         cooldown_seconds: int | _Unset | None = UNSET,
         content_rating: str | _Unset = UNSET,
+        voice_adapter: str | _Unset | None = UNSET,
     ) -> GuildSettings:
         """Change some settings; pass None to go back to the bot's default.
 
@@ -150,6 +151,7 @@ class GuildSettingsRepository:
             "max_new_tokens": max_new_tokens,
             "cooldown_seconds": cooldown_seconds,
             "content_rating": content_rating,
+            "voice_adapter": voice_adapter,
         }
         async with self._db.transaction():
             # Read-merge-write: another change to this guild must not be lost in between.
@@ -167,13 +169,14 @@ class GuildSettingsRepository:
                 raise ValueError(f"content_rating must be one of {CONTENT_RATINGS}")
             await self._db.execute(
                 "INSERT INTO guild_settings (guild_id, temperature, top_p, top_k,"
-                " max_new_tokens, cooldown_seconds, content_rating, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " max_new_tokens, cooldown_seconds, content_rating, voice_adapter, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (guild_id) DO UPDATE SET temperature = excluded.temperature,"
                 " top_p = excluded.top_p, top_k = excluded.top_k,"
                 " max_new_tokens = excluded.max_new_tokens,"
                 " cooldown_seconds = excluded.cooldown_seconds,"
                 " content_rating = excluded.content_rating,"
+                " voice_adapter = excluded.voice_adapter,"
                 " updated_at = excluded.updated_at",
                 (
                     guild_id,
@@ -183,6 +186,7 @@ class GuildSettingsRepository:
                     merged.max_new_tokens,
                     merged.cooldown_seconds,
                     merged.content_rating,
+                    merged.voice_adapter,
                     to_db_time(self._clock()),
                 ),
             )
@@ -284,4 +288,5 @@ def _settings_from_row(row: Row) -> GuildSettings:
         max_new_tokens=row["max_new_tokens"],
         cooldown_seconds=row["cooldown_seconds"],
         content_rating=row["content_rating"],
+        voice_adapter=row["voice_adapter"],
     )

@@ -195,6 +195,8 @@ class GuildSettings:
     # words, in their normal form.
     content_rating: str = "standard"
     blocked_words: frozenset[str] = field(default_factory=frozenset)
+    # The adapter (a community's voice) its pieces are written with; None: the base model.
+    voice_adapter: str | None = None
 
     def allows_channel(self, channel_id: int) -> bool:
         """An empty allow-list means every channel is allowed."""

@@ -132,6 +132,14 @@ class WriteFlow:
         rating = self.content_rating(guild_id, nsfw=nsfw)
         self._content.require_clean(text, rating, words, what=what)
 
+    def masked(self, text: str, *, guild_id: int | None, nsfw: bool) -> str:
+        """``text`` with what the guild's filter catches there masked: for model text shown
+        outside a piece (a voice's sample poems)."""
+        guild = self.guild_settings(guild_id)
+        words = guild.blocked_words if guild is not None else frozenset()
+        rating = self.content_rating(guild_id, nsfw=nsfw)
+        return self._content.check(text, rating, words).masked()
+
     async def write(
         self, requester: Requester, destination: Destination, draft: Draft
     ) -> GenerationRecord | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.clock.dispatcher import Dispatcher
-from bot.config import DiscordSettings, GenerationSettings, ModelSettings, Settings
+from bot.config import (
+    DiscordSettings,
+    GenerationSettings,
+    ModelSettings,
+    Settings,
+    VoiceSettings,
+)
 from bot.generation.service import GenerationService
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
@@ -51,7 +58,10 @@ async def build_stack(
     model_dir: Path, tmp_path: Path, server: FakeDiscord, **generation_settings: int
 ) -> AsyncIterator[Stack]:
     """The stack with its own generation limits (batch size, queue length, token cap)."""
-    settings = stack_settings(str(model_dir), **generation_settings)
+    settings = dataclasses.replace(
+        stack_settings(str(model_dir), **generation_settings),
+        voice=VoiceSettings(adapters_dir=str(tmp_path / "voices")),
+    )
     generation = GenerationService(settings.model, settings.generation)
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
