@@ -8,6 +8,7 @@ allowed. Unknown keys are errors too: a typo must not silently fall back to a de
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -327,6 +328,10 @@ def _check_value(key: str, hint: Any, meta: Any, value: Any) -> Any:
         if isinstance(value, bool) or not numeric_ok:
             raise fail("an integer" if hint is int else "a number")
         low, high = meta.get("low"), meta.get("high")
+        # TOML has nan, and nan passes both comparisons below: a nan temperature or timeout
+        # would only fail much later, far from the key that caused it.
+        if isinstance(value, float) and math.isnan(value):
+            raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
         return hint(value)
