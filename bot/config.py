@@ -278,6 +278,12 @@ def _load_file(path: Path | None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Config file {path} is not UTF-8 text (byte {exc.start}); TOML files must be."
+        ) from None
+    except OSError as exc:  # a folder, no permission, ...: still a bad config, not a crash
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
     return settings_from_dict(raw)
