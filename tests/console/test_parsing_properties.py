@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.console.parsing import MAX_NUMBER, number_option, parse_line, yes_option
+from bot.console.parsing import MAX_NUMBER, number_option, parse_line, parse_options, yes_option
 from bot.errors import InvalidRequest
 from bot.writing.commands import COMMANDS, Kind, writing_request
 from tests.strategies import hostile_text
@@ -127,3 +127,46 @@ def test_non_finite_and_huge_numbers_are_refused_with_a_message(raw: str) -> Non
     for name in ("temperature", "seed"):
         with pytest.raises(InvalidRequest):
             writing_request("poem", {"topic": "rain", name: raw})
+
+
+identifiers = st.from_regex(r"\A[a-z_]{1,8}\Z")
+
+
+@st.composite
+def option_lines(draw: st.DrawFn) -> tuple[str, list[str], str | None, dict[str, str]]:
+    """A line for any set of keys (as every console command has its own), and what it holds."""
+    keys = draw(st.lists(identifiers, min_size=1, max_size=5, unique=True))
+    main = draw(st.one_of(st.none(), st.sampled_from(keys)))
+    text = _no_key_inside(keys)
+    head = draw(text) if main is not None else ""
+    given_values = {key: draw(text) for key in draw(st.permutations(keys)) if key != main}
+    given_values = dict(list(given_values.items())[: draw(st.integers(0, len(given_values)))])
+    line = f"{head} " + " ".join(f"{key}:{value}" for key, value in given_values.items())
+    expected = {key: value.strip() for key, value in given_values.items()}
+    if head.strip() and main is not None:
+        expected[main] = head.strip()
+    return line, keys, main, expected
+
+
+@given(case=option_lines())
+def test_every_console_commands_options_are_read_back_for_any_keys(
+    case: tuple[str, list[str], str | None, dict[str, str]],
+) -> None:
+    line, keys, main, expected = case
+    assert parse_options("/any", line, keys, main) == expected
+
+
+@given(
+    rest=st.one_of(hostile_text(), st.lists(st.one_of(option_words, values)).map(" ".join)),
+    keys=st.lists(st.sampled_from(KEYS), max_size=4, unique=True),
+    main=st.one_of(st.none(), st.sampled_from(KEYS)),
+)
+def test_parse_options_gives_known_keys_or_an_invalid_request(
+    rest: str, keys: list[str], main: str | None
+) -> None:
+    try:
+        options = parse_options("/any", rest, keys, main)
+    except InvalidRequest as error:
+        assert "/any" in error.user_message
+        return
+    assert set(options) <= {*keys, *([main] if main else [])}
