@@ -8,6 +8,7 @@ each example has a good chance of hitting an edge.
 
 from __future__ import annotations
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 # Characters that change how text looks or is parsed without looking like much.
@@ -90,3 +91,10 @@ def hostile_text(max_size: int = 60) -> st.SearchStrategy[str]:
         st.text(st.sampled_from("ab xy\n"), min_size=1, max_size=8),
     )
     return st.lists(piece, max_size=max_size).map("".join)
+
+
+def scaled(examples: int) -> int:
+    """``examples`` for the active profile: as given under the default 100 examples a test,
+    ten times as many under HYPOTHESIS_PROFILE=wide (a test's own max_examples would
+    otherwise pin it, whatever the profile)."""
+    return max(1, examples * settings.default.max_examples // 100)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, Settings, load_settings, settings_from_dict
+from tests.strategies import scaled
 
 SECTIONS: dict[str, type] = {
     section.name: section.default_factory  # type: ignore[misc]
@@ -117,7 +118,7 @@ def single_keys(draw: st.DrawFn) -> tuple[str, str, Any]:
     return section, key, draw(_near_value(section, key))
 
 
-@settings(max_examples=400)  # cheap: about 1 ms each
+@settings(max_examples=scaled(400))  # cheap: about 1 ms each
 @given(entry=single_keys())
 def test_one_key_with_any_value_is_taken_in_range_or_refused_by_name(
     entry: tuple[str, str, Any],

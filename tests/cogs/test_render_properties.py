@@ -29,7 +29,7 @@ from cogs.render import (
     split_message,
 )
 from tests.cogs.test_render import embeds_or_invites
-from tests.strategies import FRAGMENTS, hostile_text
+from tests.strategies import FRAGMENTS, hostile_text, scaled
 
 # Text that splitting finds hard: giant words made of escapable marks, long links, and lines
 # just under and over the limit.
@@ -109,7 +109,7 @@ def _record(text: str) -> GenerationRecord:
     )
 
 
-@settings(max_examples=80)
+@settings(max_examples=scaled(80))
 @given(topic=hostile_text(max_size=6), text=long_text)
 def test_every_message_of_a_long_piece_fits_and_shows_nothing_live(topic: str, text: str) -> None:
     piece = _piece(topic, text)
@@ -125,7 +125,7 @@ def test_every_message_of_a_long_piece_fits_and_shows_nothing_live(topic: str, t
     assert not embeds_or_invites(snapshot)
 
 
-@settings(max_examples=60)
+@settings(max_examples=scaled(60))
 @given(text=long_text.filter(lambda t: not re.search(r"www\.|discord|<", t, re.IGNORECASE)))
 def test_the_piece_is_read_back_from_its_messages_whatever_its_length(text: str) -> None:
     chunks = render_final(_piece("rain", text), _record(text))
@@ -158,7 +158,7 @@ async def _updates(text: str, piece: Piece, record: GenerationRecord) -> AsyncIt
     yield WriteUpdate(piece=piece, record=record)
 
 
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(topic=hostile_text(max_size=6), text=long_text)
 async def test_nothing_a_destination_posts_can_ping(topic: str, text: str) -> None:
     recorder = _Recorder()

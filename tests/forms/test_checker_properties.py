@@ -15,7 +15,7 @@ from bot.forms import Form, PieceSpec, PoemForm, fit_label
 from bot.forms.checker import check
 from bot.forms.shapes import shape_of
 from bot.generation.types import ScoredToken, TextScore
-from tests.strategies import hostile_text
+from tests.strategies import hostile_text, scaled
 
 WORDS = ("rain", "again", "the", "old", "pond", "frog", "jumps", "in", "sound", "of", "water")
 # Poems of real words (so rhymes and syllable counts get exercised), mixed with anything.
@@ -26,7 +26,7 @@ poem_lines = st.one_of(
 poems = st.lists(poem_lines, max_size=16).map("\n".join)
 
 
-@settings(max_examples=120)
+@settings(max_examples=scaled(120))
 @given(form=st.sampled_from(list(PoemForm)), text=st.one_of(poems, hostile_text()))
 def test_every_form_checks_any_text_into_a_consistent_report(form: PoemForm, text: str) -> None:
     report = check(form, text)

@@ -23,7 +23,7 @@ from bot.games.lines import (
 from bot.games.model import Game, Mode
 from bot.links import contains_invite
 from tests.games.test_rule_properties import NOW, USERS, check_invariants
-from tests.strategies import hostile_text
+from tests.strategies import hostile_text, scaled
 
 texts = st.one_of(
     hostile_text(max_size=12),
@@ -106,7 +106,7 @@ def play(game: Game, move: tuple[str, int, str], step: int) -> Game:
     return rules.add_line(game, who, text, now, turn=game.turn if kind == "propose" else None)[0]
 
 
-@settings(max_examples=80)
+@settings(max_examples=scaled(80))
 @given(
     mode=st.sampled_from(list(Mode)),
     ai=st.booleans(),
