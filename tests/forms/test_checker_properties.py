@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.craft.coach import poem_from_option, rewrite_spec, validate_poem
@@ -28,6 +28,7 @@ poems = st.lists(poem_lines, max_size=16).map("\n".join)
 
 @settings(max_examples=scaled(120))
 @given(form=st.sampled_from(list(PoemForm)), text=st.one_of(poems, hostile_text()))
+@example(form=PoemForm.HAIKU, text="a superscript ² and a circled ① digit")
 def test_every_form_checks_any_text_into_a_consistent_report(form: PoemForm, text: str) -> None:
     report = check(form, text)
     expected = [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
