@@ -53,11 +53,34 @@ def _split_long_line(line: str, limit: int) -> list[str]:
         if len(candidate) <= limit:
             current = candidate
         else:
-            parts.append(current)
-            current = word
+            done, current = _break_before(current, word, limit)
+            parts.append(done)
     if current:
         parts.append(current)
     return parts
+
+
+# What opens a quote, heading, subtext or list item at the start of a line (as in piece_body).
+_OPENS_BLOCK = re.compile(r">(?:>>)?\s|#{1,3}\s|-[#\s]")
+
+
+def _break_before(current: str, word: str, limit: int) -> tuple[str, str]:
+    """Break a long line between ``current`` and ``word``; the new line must not open with a
+    marker such as "# " or "> " (mid-line it was text, at a line's start it is markdown), so
+    the words before such a marker move down with it, or the char before it when there are
+    none (a giant word's last cut)."""
+    head, tail, glue = current, word, " "
+    while head and _OPENS_BLOCK.match(f"{tail} "):
+        if " " in head:
+            head, _, last = head.rpartition(" ")
+            tail = f"{last} {tail}"
+        else:
+            cut = _cut_within(head, len(head) - 1) if len(head) > 1 else 0
+            head, tail = head[:cut], f"{head[cut:]}{glue}{tail}"
+            glue = ""  # what moves next is the same word's end: no space inside it
+    if not head.strip() or len(tail) > limit:
+        return current, word  # nothing better: a line of markers and nothing else
+    return head, tail
 
 
 _AUTOLINK_START = re.compile(r"<https?://", re.IGNORECASE)
