@@ -8,6 +8,7 @@ allowed. Unknown keys are errors too: a typo must not silently fall back to a de
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -287,6 +288,12 @@ def _load_file(path: Path | None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Config file {path} is not UTF-8 text (byte {exc.start}); TOML files must be."
+        ) from None
+    except OSError as exc:  # a folder, no permission, ...: still a bad config, not a crash
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
     return settings_from_dict(raw)
@@ -337,6 +344,10 @@ def _check_value(key: str, hint: Any, meta: Any, value: Any) -> Any:
         if isinstance(value, bool) or not numeric_ok:
             raise fail("an integer" if hint is int else "a number")
         low, high = meta.get("low"), meta.get("high")
+        # TOML has nan, and nan passes both comparisons below: a nan temperature or timeout
+        # would only fail much later, far from the key that caused it.
+        if isinstance(value, float) and math.isnan(value):
+            raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise fail(f"a number from {low} to {high}" if high is not None else f">= {low}")
         return hint(value)

@@ -9,7 +9,7 @@ import re
 import unicodedata
 
 from bot.forms import fit_label
-from bot.links import INVITE
+from bot.links import INVITE, INVITE_PATH
 from bot.storage import GenerationRecord
 from bot.writing import Piece
 
@@ -42,21 +42,62 @@ def _split_long_line(line: str, limit: int) -> list[str]:
     parts: list[str] = []
     current = ""
     for word in line.split(" "):
-        while len(word) > limit:  # no boundary to respect inside one giant word
+        while len(word) > limit:  # no space to cut at inside one giant word
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(word[:limit])
-            word = word[limit:]
+            cut = _cut_within(word, limit)
+            parts.append(word[:cut])
+            word = word[cut:]
         candidate = f"{current} {word}" if current else word
         if len(candidate) <= limit:
             current = candidate
         else:
-            parts.append(current)
-            current = word
+            done, current = _break_before(current, word, limit)
+            parts.append(done)
     if current:
         parts.append(current)
     return parts
+
+
+# What opens a quote, heading, subtext or list item at the start of a line (as in piece_body).
+_OPENS_BLOCK = re.compile(r">(?:>>)?\s|#{1,3}\s|-[#\s]")
+
+
+def _break_before(current: str, word: str, limit: int) -> tuple[str, str]:
+    """Break a long line between ``current`` and ``word``; the new line must not open with a
+    marker such as "# " or "> " (mid-line it was text, at a line's start it is markdown), so
+    the words before such a marker move down with it, or the char before it when there are
+    none (a giant word's last cut)."""
+    head, tail, glue = current, word, " "
+    while head and _OPENS_BLOCK.match(f"{tail} "):
+        if " " in head:
+            head, _, last = head.rpartition(" ")
+            tail = f"{last} {tail}"
+        else:
+            cut = _cut_within(head, len(head) - 1) if len(head) > 1 else 0
+            head, tail = head[:cut], f"{head[cut:]}{glue}{tail}"
+            glue = ""  # what moves next is the same word's end: no space inside it
+    if not head.strip() or len(tail) > limit:
+        return current, word  # nothing better: a line of markers and nothing else
+    return head, tail
+
+
+_AUTOLINK_START = re.compile(r"<https?://", re.IGNORECASE)
+
+
+def _cut_within(word: str, limit: int) -> int:
+    """Where to cut a word longer than ``limit``. Each message is read on its own, so the cut
+    never falls between a backslash and the mark it escapes (the mark would be live in the
+    next message), nor inside a ``<link>`` (its start, posted without the ``>``, would be a
+    bare link that embeds): it goes before the link, which ``piece_body`` keeps short enough
+    to fit a message of its own."""
+    opening = word.rfind("<", 0, limit)
+    if opening > 0 and ">" not in word[opening:limit] and _AUTOLINK_START.match(word, opening):
+        return opening
+    head = word[:limit]
+    backslashes = len(head) - len(head.rstrip("\\"))
+    return limit - 1 if backslashes % 2 else limit
 
 
 # Discord invites (also inside <...>) are removed, not just unembedded.
@@ -74,6 +115,9 @@ _LINK_OR_MARKDOWN = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _TRAILING = set(".,:;!?'\"*_~|`")
+# Links longer than this are shown as text, not wrapped: a wrapped link must fit in one
+# message, since a cut through ``<...>`` would post its start as a bare, embedding link.
+LONGEST_LINK = 1000
 INVITE_REMOVED = "[invite removed]"
 
 
@@ -84,7 +128,8 @@ def piece_body(text: str) -> str:
     links or spoilers into the reply. Links are wrapped as ``<url>`` so Discord shows them
     without an embed, and left unescaped (a backslash inside a URL would break it); bare
     ``www.`` hosts get ``https://`` so that the wrapped form is a link rather than literal
-    angle brackets. Discord invites are removed. (Pings are prevented separately by
+    angle brackets; one longer than ``LONGEST_LINK`` is shown as text instead, since a link
+    must fit one message. Discord invites are removed. (Pings are prevented separately by
     ``AllowedMentions.none()`` on every message.)"""
     return _LINK_OR_MARKDOWN.sub(_make_safe, text)
 
@@ -94,7 +139,7 @@ def _make_safe(match: re.Match[str]) -> str:
     if found("wrapped_invite") is not None:
         return INVITE_REMOVED
     if found("wrapped_url") is not None:
-        return match.group()
+        return match.group() if len(match.group()) <= LONGEST_LINK else _as_text(match.group())
     if found("marker") is not None:
         return f"{found('lead')}\\{found('marker')}"
     if found("char") is not None:
@@ -102,6 +147,8 @@ def _make_safe(match: re.Match[str]) -> str:
     link, trailing = _split_trailing(match.group())
     if found("invite") is not None:
         return INVITE_REMOVED + _escape_chars(trailing)
+    if len(link) > LONGEST_LINK:
+        return _as_text(match.group())
     if found("www") is not None and len(link) > len("www."):
         return f"<https://{link}>{_escape_chars(trailing)}"
     if found("www") is not None:
@@ -131,6 +178,22 @@ def _split_trailing(candidate: str) -> tuple[str, str]:
         else:
             break
     return candidate[:end], candidate[end:]
+
+
+def _as_text(link: str) -> str:
+    """A link too long to wrap, shown as text: every scheme's colon escaped, so that neither
+    it nor a link inside it ("https://a/https://b") can start a bare link, and any invite in
+    it removed."""
+    return _IN_LONG_LINK.sub(_make_text_safe, link)
+
+
+_IN_LONG_LINK = re.compile(rf"(?P<invite>{INVITE_PATH})|://|[\\_*~|`\[\]]", re.IGNORECASE)
+
+
+def _make_text_safe(match: re.Match[str]) -> str:
+    if match.group("invite") is not None:
+        return INVITE_REMOVED
+    return f"\\{match.group()}"  # "\\://" or an escaped mark
 
 
 def _escape_chars(text: str) -> str:

@@ -94,13 +94,15 @@ def post_time(schedule: DailyTime, day: date) -> datetime:
 
 def next_post(schedule: DailyTime, last_posted: date | None, now: datetime) -> DuePost:
     """The next post due: today's if it hasn't been made (at its time, or at once if that
-    time has passed today), else tomorrow's. Days before today are never posted."""
+    time has passed today), else tomorrow's. Days before today are never posted, and no day
+    is posted twice: when the last post is dated after today (the clock stepped back over
+    midnight), the next is the day after it."""
     today = local_day(schedule, now)
     if last_posted is None or last_posted < today:
         due = post_time(schedule, today)
         return DuePost(today, max(due, now))
-    tomorrow = today + timedelta(days=1)
-    return DuePost(tomorrow, post_time(schedule, tomorrow))
+    following = max(today, last_posted) + timedelta(days=1)
+    return DuePost(following, post_time(schedule, following))
 
 
 def still_due(schedule: DailyTime, local_date: date, now: datetime) -> bool:

@@ -28,6 +28,7 @@ from bot.community.ideas_catalogue import (
 from bot.errors import InvalidRequest
 from bot.forms import Form, Genre, PieceSpec
 from bot.generation.types import SamplingParams
+from bot.links import contains_invite
 from bot.writing.commands import writing_request
 from bot.writing.drafts import Draft
 
@@ -169,7 +170,8 @@ def _unwrapped(line: str) -> str:
 
 def is_one_or_two_sentences(text: str) -> bool:
     """The check every AI prompt passes: one or two whole sentences of ordinary words."""
-    if not text or len(text) > MAX_IDEA_CHARS or _FORBIDDEN.search(text):
+    # contains_invite: _FORBIDDEN knows discord.gg, not discord.com/invite/... without a scheme.
+    if not text or len(text) > MAX_IDEA_CHARS or _FORBIDDEN.search(text) or contains_invite(text):
         return False
     words = text.split()
     # A prompt starts like a sentence; a lowercase start is a fragment of one.

@@ -41,7 +41,10 @@ class ScoreReport:
 def explain(score: TextScore) -> ScoreReport:
     """The plain-words reading of ``score``."""
     perplexity = score.perplexity
-    band, meaning = next((name, text) for limit, name, text in _BANDS if perplexity < limit)
+    # The last band has no upper end: an infinite perplexity is "surprising" too.
+    band, meaning = next(
+        ((name, text) for limit, name, text in _BANDS if perplexity < limit), _BANDS[-1][1:]
+    )
     return ScoreReport(
         perplexity=perplexity,
         band=band,

@@ -35,10 +35,11 @@ def spell_number(token: str) -> list[str] | None:
     raw = token.replace(",", "")
     ordinal = False
     for ending in _ORDINAL_ENDINGS:
-        if raw.lower().endswith(ending) and raw[: -len(ending)].isdigit():
+        if raw.lower().endswith(ending) and raw[: -len(ending)].isdecimal():
             raw, ordinal = raw[: -len(ending)], True
             break
-    if not raw.isdigit() or len(raw) > 12:
+    # isdecimal, not isdigit: "²" and "①" are digits that int() refuses.
+    if not raw.isdecimal() or len(raw) > 12:
         return None
     value = int(raw)
     if not ordinal and len(raw) == 4 and 1100 <= value <= 2099 and value % 1000 >= 10:

@@ -67,7 +67,7 @@ def seat_name(name: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\t", " ")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     kept = (
@@ -76,4 +76,6 @@ def _tidy(text: str) -> str:
         if ch == "\n"
         or (ch not in _INVISIBLE and unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     )
-    return "".join(kept).strip()
+    # NFC after the hidden characters are gone: "a", ZWSP, combining acute composes to "á"
+    # only then, so a line reads back (and compares) the same however often it is tidied.
+    return unicodedata.normalize("NFC", "".join(kept)).strip()

@@ -7,6 +7,7 @@ the service knows about tensors, so the same types can later front a remote serv
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -143,6 +144,9 @@ class ScoredToken:
     logprob: float
 
 
+_LARGEST_EXPONENT = math.log(sys.float_info.max)
+
+
 @dataclass(frozen=True)
 class TextScore:
     """How predictable the model found a text: per-token log-probabilities, in order."""
@@ -158,7 +162,9 @@ class TextScore:
         if not self.tokens:
             return 1.0
         mean = sum(token.logprob for token in self.tokens) / len(self.tokens)
-        return math.exp(-mean)
+        # A token the model all but ruled out (log-probability below about -710, or -inf
+        # from a masked logit) is beyond what a float holds: infinitely surprising.
+        return math.exp(-mean) if -mean < _LARGEST_EXPONENT else math.inf
 
 
 # (stage description, fraction done 0..1 or None when unknown)
