@@ -20,7 +20,9 @@ from tests.fakediscord.threaded import serve_in_thread
 
 LIBRARY_COMMANDS = frozenset({"favorites", "prompts", "remix", "halloffame", "privacy"})
 # Each feature's commands, as a member sees them; a feature that ships adds its own here.
-FEATURE_COMMANDS = frozenset({"poemgame", "anthology", "check", "score", "sprint", "idea", "daily"})
+FEATURE_COMMANDS = frozenset(
+    {"poemgame", "anthology", "check", "score", "sprint", "idea", "daily", "stats", "reload-model"}
+)
 EVERY_COMMAND = CORE_COMMANDS | LIBRARY_COMMANDS | FEATURE_COMMANDS
 TOKEN = "fake.cli.token"
 OTHER_GUILD = 4242
