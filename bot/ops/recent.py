@@ -9,6 +9,7 @@ however busy the bot is.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -43,7 +44,7 @@ class Summary:
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of a non-empty sorted list."""
-    rank = max(1, min(len(sorted_values), round(fraction * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(fraction * len(sorted_values))))
     return sorted_values[rank - 1]
 
 
