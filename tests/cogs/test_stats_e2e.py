@@ -103,6 +103,9 @@ async def test_a_model_that_fails_to_load_rests_and_comes_back_on_reload(
     assert await bot.database.generations.count_for_user(alice) == 0  # nothing else was done
     score = await server.slash("score", {"text": "rain on the roof"}, user="alice")
     assert "writer is resting" in (await score.wait_private_answer(timeout=10))["content"]
+    game = await server.slash("poemgame start", {"lines": 4, "ai": True}, user="alice")
+    assert "writer is resting" in (await game.wait_private_answer(timeout=10))["content"]
+    assert await bot.database.games.open_in_channel(server.channel.id) is None
     help_answer = await (await server.slash("help", user="alice")).wait_private_answer()
     assert "resting" in help_answer["embeds"][0]["description"]
 
