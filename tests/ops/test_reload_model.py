@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.cogs.test_shutdown import REPO, start_bot, stopped
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (pytest fixture)
+from tests.ops.test_health import health
 from tests.ops.test_running_bot import written_by_ai
 from tests.tiny_models import build_tiny_gpt2
 
@@ -74,6 +75,8 @@ async def test_reload_model_from_the_command_line_wakes_a_resting_bot(fake_disco
         assert "writer is resting" in answer["content"]
         beat = await connected_beat(tmp_path / "heartbeat.json")  # up, though resting
         assert beat["model_state"] == "resting" and "config.json" in beat["model_reason"]
+        code, said = await asyncio.to_thread(health, config)
+        assert code == 0 and "the writer rests: Could not load model" in said, said
 
         # Still broken: the CLI says so, and exits 1.
         code, output = await asyncio.to_thread(reload_model, config, "--wait", "60")
