@@ -77,7 +77,7 @@ def render_stats(report: StatsReport) -> discord.Embed:
     embed.add_field(name="Model", value=f"{report.model}\n{report.engine}"[:1024])
     embed.add_field(name="Writer", value=_writer(report)[:1024], inline=False)
     embed.add_field(name="Queue", value=f"{report.running} writing · {report.waiting} waiting")
-    embed.add_field(name="Tokens/s (last hour)", value=speed)
+    embed.add_field(name="Tokens/s per piece (last hour)", value=speed)
     embed.add_field(
         name="Latency (last hour)",
         value=f"p50 {_seconds(recent.p50_seconds)} · p95 {_seconds(recent.p95_seconds)}\n"
