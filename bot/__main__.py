@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot console | run | sync | serve | health | db upgrade``."""
+"""Command line: ``python -m bot console | run | sync | serve | health | reload-model | db``."""
 
 from __future__ import annotations
 
@@ -76,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check the configuration and the database only, not the running bot",
     )
+    reload = commands.add_parser(
+        "reload-model",
+        help="make the running bot load its model again (after fixing what made it fail)",
+        description="Send SIGHUP to the bot whose pid the heartbeat (health.heartbeat_file) "
+        "names, or to --pid; with --wait, follow the heartbeat until the attempt ends. Exit "
+        "codes: 0 loaded (or asked, with --wait 0), 1 still resting or the bot can't be asked.",
+    )
+    reload.add_argument("--pid", type=int, help="the bot's process id (default: the heartbeat's)")
+    reload.add_argument(
+        "--wait",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to wait for the attempt to end (0 = just ask; default 120)",
+    )
     database = commands.add_parser("db", help="database maintenance")
     actions = database.add_subparsers(dest="action", required=True)
     actions.add_parser("upgrade", help="apply pending migrations (storage.url, else the file)")
@@ -119,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, settings)
         if args.command == "health":
             return _health(args, settings)
+        if args.command == "reload-model":
+            return _reload_model(args, settings)
         if args.command == "db" and args.action == "migrate-to":
             return _migrate_to(args, settings)
         if args.command == "db" and args.action == "backup":
@@ -160,6 +177,19 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"healthy: database at schema version {report.schema_version}; {report.heartbeat}")
     return 0
+
+
+def _reload_model(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.reload import request_reload
+
+    outcome = request_reload(settings, pid=args.pid, wait=args.wait)
+    if outcome.state is None:
+        print(f"Asked process {outcome.pid} to reload the model; see /stats or the log.")
+    elif outcome.ready:
+        print(f"The model is loaded (process {outcome.pid}).")
+    else:
+        print(f"The model still could not be loaded: {outcome.reason}", file=sys.stderr)
+    return 0 if outcome.ready else 1
 
 
 def _run_discord(args: argparse.Namespace, settings: Settings) -> int:

@@ -97,7 +97,8 @@ async def is_bot_owner(interaction: discord.Interaction) -> bool:
     if owners:
         return interaction.user.id in owners
     client = interaction.client
-    return isinstance(client, commands.Bot) and await client.is_owner(interaction.user)
+    # BotBase: InkwellBot is an AutoShardedBot, which is no subclass of commands.Bot.
+    return isinstance(client, commands.bot.BotBase) and await client.is_owner(interaction.user)
 
 
 def owner_only() -> Callable[[T], T]:

@@ -10,6 +10,8 @@ from discord.ext import commands
 from bot.clock.dispatcher import Dispatcher
 from bot.config import Settings
 from bot.ops.interactions import OK, InteractionLog
+from bot.ops.recent import RecentWindow
+from bot.ops.stats import Vitals
 from bot.storage import Database
 from bot.writing.drafts import Draft
 from bot.writing.flow import WriteFlow
@@ -33,6 +35,7 @@ EXTENSIONS = (
     "cogs.sprints",
     "cogs.daily",
     "cogs.voice",
+    "cogs.stats",
 )
 
 
@@ -57,6 +60,7 @@ class InkwellBot(commands.AutoShardedBot):
         database: Database,
         clock: Dispatcher,
         interactions: InteractionLog | None = None,
+        vitals: Vitals | None = None,
         **client_options: object,
     ) -> None:
         super().__init__(
@@ -75,6 +79,8 @@ class InkwellBot(commands.AutoShardedBot):
         self.clock = clock
         # One log line (and metrics, when they are on) per command, button and modal.
         self.interactions = interactions or InteractionLog()
+        # What /stats reports; a bot built without it (tests, tools) reports what it can.
+        self.vitals = vitals or Vitals(settings=settings, database=database, recent=RecentWindow())
 
     async def setup_hook(self) -> None:
         """Load the cogs (each gets the flow, database and settings it needs); commands are

@@ -22,12 +22,15 @@ import aiohttp
 import discord
 
 from bot.clock.dispatcher import Dispatcher
-from bot.config import DiscordSettings, Settings, discord_token
+from bot.config import DiscordSettings, Settings, discord_token, openai_api_key
 from bot.errors import InkwellError
-from bot.generation.backends import GenerationBackend, build_generation_service
+from bot.generation.backends import build_generation_service
 from bot.ops.interactions import InteractionLog
 from bot.ops.metered import MeteredGeneration
+from bot.ops.model_state import RestingGeneration
+from bot.ops.recent import RecentWindow, WindowedGeneration
 from bot.ops.runtime import Operations, build_metrics
+from bot.ops.stats import Vitals
 from bot.shards import ShardGroup
 from bot.storage import Database
 from bot.writing.fairness import FairnessGate
@@ -42,6 +45,8 @@ NO_TOKEN = (
     "environment; see README → Running on Discord."
 )
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# `python -m bot reload-model` sends it (to the pid in the heartbeat): load the model again.
+RELOAD_SIGNAL = signal.SIGHUP
 
 
 def shard_group(settings: DiscordSettings) -> ShardGroup | None:
@@ -63,9 +68,15 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
     database = await Database.open(settings.storage.location())
     # Metrics and the heartbeat belong to a serving bot, not to `sync`.
     metrics = build_metrics(settings) if load_model else None
-    generation = build_generation_service(settings)
+    recent = RecentWindow()
+    backend = build_generation_service(settings)
     if metrics is not None:
-        generation = MeteredGeneration(generation, metrics)
+        backend = MeteredGeneration(backend, metrics)
+    # Outermost, so that a resting writer's refusals are not counted as generations: a model
+    # that fails to load leaves the bot up, and /stats and the log say why.
+    generation = RestingGeneration(
+        WindowedGeneration(backend, recent), secrets=(discord_token(), openai_api_key())
+    )
     try:
         if load_model:
             await generation.start(
@@ -90,7 +101,14 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
             flow=flow,
             database=database,
             clock=clock,
-            interactions=InteractionLog(metrics),
+            interactions=InteractionLog(metrics, recent),
+            vitals=Vitals(
+                settings=settings,
+                database=database,
+                recent=recent,
+                model=generation,
+                health=generation.health,
+            ),
         )
         operations = Operations(settings, metrics, lambda: _status(bot, generation))
         try:
@@ -110,7 +128,7 @@ async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[I
         await generation.close()
 
 
-def _status(bot: InkwellBot, generation: GenerationBackend) -> dict[str, object]:
+def _status(bot: InkwellBot, generation: RestingGeneration) -> dict[str, object]:
     """What each heartbeat reports: the gateway connection, the model and the queue."""
     # Sharded: connected when every shard this process runs has its gateway open.
     shards = list(bot.shards.values())
@@ -122,6 +140,9 @@ def _status(bot: InkwellBot, generation: GenerationBackend) -> dict[str, object]
         "discord": "connected" if connected else "connecting",
         "gateway_latency_ms": round(latency * 1000) if math.isfinite(latency) else None,
         "model_ready": bool(health.get("ready")),
+        "model_state": generation.status.state.value,
+        "model_reason": generation.status.reason,
+        "model_attempts": generation.status.attempts,
         "running": int(health.get("running", 0)),
         "waiting": int(health.get("waiting", 0)),
     }
@@ -151,6 +172,14 @@ async def run_bot(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with _built_bot(settings, load_model=True) as bot, _explained_connection_errors():
+            reloads: set[asyncio.Task[None]] = set()
+
+            def reload() -> None:
+                task = asyncio.create_task(_reload_model(bot), name="reload-model")
+                reloads.add(task)
+                task.add_done_callback(reloads.discard)
+
+            loop.add_signal_handler(RELOAD_SIGNAL, reload)
             serving = asyncio.create_task(bot.start(token), name="discord-client")
             stopping = asyncio.create_task(stop.wait(), name="stop-signal")
             await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -163,8 +192,26 @@ async def run_bot(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await serving
     finally:
-        for signum in STOP_SIGNALS:
+        for signum in (*STOP_SIGNALS, RELOAD_SIGNAL):
             loop.remove_signal_handler(signum)
+
+
+async def _reload_model(bot: InkwellBot) -> None:
+    """Answer the reload signal: try the model again, and log how it went."""
+    log.info("Reload signal received: loading the model again")
+    try:
+        status = await bot.vitals.reload_model()
+    except InkwellError as refusal:
+        log.warning("Reload signal ignored: %s", refusal.user_message)
+        return
+    except Exception:  # a task nobody awaits: its failure must reach the log
+        log.exception("Model reload failed")
+        return
+    log.info(
+        "Model reload finished: %s%s",
+        status.state.value,
+        f" ({status.reason})" if status.reason else "",
+    )
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> list[str]:

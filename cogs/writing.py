@@ -179,15 +179,21 @@ class WritingCog(commands.Cog, name="Writing"):
     @app_commands.command(name="help", description="What Inkwell can do")
     async def help(self, interaction: discord.Interaction) -> None:
         """What Inkwell can do, in one screen."""
-        model = self._flow.writing.model
+        name = self._flow.writing.model_name
+        # With the writer resting (the model failed to load) help still answers.
+        writer = (
+            f"I write with **{name}**, a small language model running locally."
+            if name is not None
+            else "My writer is resting right now (its model is not loaded)."
+        )
         lines = "\n".join(
             f"• `{line.split(' — ')[0]}` — {line.split(' — ')[1]}" for line in help_lines()
         )
         embed = discord.Embed(
             title="Inkwell — AI-assisted creative writing",
             description=(
-                f"I write with **{model.name}**, a small language model running locally.\n\n"
-                f"{lines}\n• Right-click a message → Apps → **Continue with Inkwell**\n\n"
+                f"{writer}\n\n{lines}\n"
+                "• Right-click a message → Apps → **Continue with Inkwell**\n\n"
                 "Under every piece: 🔄 **Regenerate** (new seed) · ➡️ **Continue** · "
                 "⭐ **Save** to your favourites.\n"
                 "Your library: `/favorites` (list, show, remove, export) · `/prompts` (save "

@@ -21,7 +21,18 @@ from tests.fakediscord.threaded import serve_in_thread
 LIBRARY_COMMANDS = frozenset({"favorites", "prompts", "remix", "halloffame", "privacy"})
 # Each feature's commands, as a member sees them; a feature that ships adds its own here.
 FEATURE_COMMANDS = frozenset(
-    {"poemgame", "anthology", "check", "score", "sprint", "idea", "daily", "voice"}
+    {
+        "poemgame",
+        "anthology",
+        "check",
+        "score",
+        "sprint",
+        "idea",
+        "daily",
+        "voice",
+        "stats",
+        "reload-model",
+    }
 )
 EVERY_COMMAND = CORE_COMMANDS | LIBRARY_COMMANDS | FEATURE_COMMANDS
 TOKEN = "fake.cli.token"

@@ -200,6 +200,8 @@ class GameService:
             )
         place = Requester.user(host_id, host_name, guild_id, channel_id, parent_channel_id)
         self._flow.check_channel(place)
+        if settings.ai:  # Inkwell can't take a seat while its writer rests
+            self._flow.writing.require_ready()
         game = rules.new_game(settings, host_id, host_name)
         row = await self._db.games.create(
             guild_id,
@@ -399,7 +401,11 @@ class GameService:
             prompt=game.title or "",
             params={"game_id": stored.id, "mode": game.settings.mode.value},
             seed=0,
-            model=self._flow.writing.model.name if game.settings.ai else "people",
+            # A game resumed while the writer rests (its model failed to load) still keeps
+            # its poem: the players' lines are there, whoever wrote the rest.
+            model=(self._flow.writing.model_name or "unknown model")
+            if game.settings.ai
+            else "people",
             text="",
             poem_form=game.settings.form.value,
             prompt_author_id=_title_author(game),

@@ -119,4 +119,9 @@ def _check_heartbeat(settings: Settings, now: float) -> str:
         )
     if beat.get("discord") != "connected":
         raise Unhealthy(f"the bot (pid {pid}) is not connected to Discord: {beat.get('discord')}")
-    return f"bot pid {pid} connected, beat {max(age, 0):.0f} s ago"
+    line = f"bot pid {pid} connected, beat {max(age, 0):.0f} s ago"
+    # Still healthy (it serves everything else, and a restart would not fix the files), but
+    # said, so a monitor reading the line sees it: see `python -m bot reload-model`.
+    if beat.get("model_state") == "resting":
+        line += f"; the writer rests: {beat.get('model_reason')}"
+    return line

@@ -14,6 +14,7 @@ import re
 
 from bot.log_redaction import FIELDS
 from bot.ops.metrics import Metrics
+from bot.ops.recent import RecentWindow
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,9 @@ def component_name(custom_id: str) -> str:
 class InteractionLog:
     """Writes the line for each finished interaction and counts it in ``metrics`` (if any)."""
 
-    def __init__(self, metrics: Metrics | None = None) -> None:
+    def __init__(self, metrics: Metrics | None = None, recent: RecentWindow | None = None) -> None:
         self.metrics = metrics
+        self.recent = recent  # /stats' last hour, kept whether or not metrics are on
 
     def finished(
         self,
@@ -65,6 +67,8 @@ class InteractionLog:
             latency_ms,
             extra={FIELDS: fields},
         )
+        if self.recent is not None and outcome == ERROR:
+            self.recent.error()
         if self.metrics is not None:
             self.metrics.commands.labels(command=name, outcome=outcome).inc()
             self.metrics.command_seconds.labels(command=name).observe(seconds)

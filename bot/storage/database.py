@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from bot.storage.activity import ActivityRepository
 from bot.storage.daily import DailyRepository
 from bot.storage.errors import StorageError
 from bot.storage.executor import Dialect, Executor
@@ -72,6 +73,7 @@ class Database:
         self._daily = DailyRepository(self._executor, clock)
         self._slots = SlotRepository(self._executor)
         self._voices = VoiceRepository(self._executor, clock)
+        self._activity = ActivityRepository(self._executor)
 
     @classmethod
     async def open(
@@ -226,6 +228,11 @@ class Database:
     def daily(self) -> DailyRepository:
         """The prompt of the day: schedules, prompts, entries and hearts."""
         return self._daily
+
+    @property
+    def activity(self) -> ActivityRepository:
+        """Counts of what runs now (games, sprints, schedules), for /stats."""
+        return self._activity
 
     @property
     def sprints(self) -> SprintRepository:

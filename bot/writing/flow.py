@@ -146,8 +146,9 @@ class WriteFlow:
         """Write ``draft`` for ``requester`` into ``destination``; returns the stored piece, or
         None when it was shown but could not be stored.
 
-        Every refusal (channel, content, slot, cooldown, guild share, shutdown) is raised
-        before the destination acknowledges anything, so it can still be answered privately.
+        Every refusal (the writer resting, channel, content, slot, cooldown, guild share,
+        shutdown) is raised before the destination acknowledges anything, so it can still be
+        answered privately.
         A person's prompt is checked against the content filter; a game's, schedule's or
         sprint's own context is not (what people put into it was checked as they did).
         Only when the database is too slow to give the slot in time is the request
@@ -155,6 +156,7 @@ class WriteFlow:
         """
         if self._closing:
             raise ShuttingDown(SHUTTING_DOWN)
+        self._writing.require_ready()  # a resting writer refuses before anything else
         guild = self.guild_settings(requester.guild_id)
         self._check_channel(requester, guild)
         if requester.kind is RequesterKind.USER:

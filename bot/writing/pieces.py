@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import forms
-from bot.errors import GenerationFailed, PromptTooLong
+from bot.errors import GenerationFailed, InkwellError, PromptTooLong
 from bot.forms import PieceSpec
 from bot.generation.types import (
     FinishReason,
@@ -79,6 +79,19 @@ class WritingService:
     def model(self) -> ModelInfo:
         """The model that writes."""
         return self._generator.info
+
+    @property
+    def model_name(self) -> str | None:
+        """The model's name, or None while there is none to write with (for /help)."""
+        try:
+            return self._generator.info.name
+        except InkwellError:
+            return None
+
+    def require_ready(self) -> None:
+        """Raise the generator's own ``InkwellError`` when it has no model to write with (it
+        rests after a failed load, or is still loading), before any work is queued."""
+        _ = self._generator.info
 
     def request_for(self, spec: PieceSpec, sampling: SamplingParams) -> GenerationRequest:
         """The generation request for ``spec``: template, length and stop rule."""
