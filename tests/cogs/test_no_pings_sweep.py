@@ -122,6 +122,9 @@ async def ideas_and_buttons(path: Path_) -> None:
     )
     shown = asked.final_message()
     assert shown is not None and shown.embeds, asked.private_answer()
+    # The note quotes the theme as typed, and is neutralised by design (escape_mentions), on
+    # top of the no-pings default.
+    assert "@\u200beveryone" in shown.content and not LIVE_MENTION.search(shown.content)
     assert shown is not None
     saved = await server.click(shown, next(c for c in shown.custom_ids() if ":save:" in c))
     await said(saved, server)
