@@ -80,7 +80,9 @@ async def story_continue_and_menu(path: Path_) -> None:
     await written(story, server)
     # The model is handed the mentions and carries them on: its output goes out the same way.
     carried = await server.slash("continue", {"text": f"{path.text} and then", "seed": 4})
-    await written(carried, server)
+    piece = await written(carried, server)
+    # Posted raw, as the member wrote it: only allowed_mentions stands between it and a ping.
+    assert f"@everyone @here <@{server.user('bob').id}>" in piece.content
     said_by_bob = await server.user_message(f"{path.text} the sea", user="bob")
     menu = await server.message_context("Continue with Inkwell", said_by_bob, user="alice")
     await written(menu, server)
