@@ -278,6 +278,25 @@ async def a_sprint_to_its_results(path: Path_) -> None:
     await said(await server.slash("sprint stats", {}, user="alice"), server)
 
 
+async def cancellations_by_name(path: Path_) -> None:
+    """A lobby cancelled by its button and a sprint called off: both name who did it (alice,
+    whose display name carries mentions)."""
+    server = path.server
+    writing = next(c for c in server.guild.channels if c.name == "writing")
+    opened = await server.slash("poemgame start", {"title": path.text[:60]}, user="alice")
+    await said(opened, server)
+    lobby = latest_with(server, server.channel, "inkwell:game:cancel:")
+    await server.click(lobby, button(lobby, "cancel"), user="alice")
+    await server.wait_for(lambda: bool(posts_containing(server, "was cancelled")), 15)
+    started = await server.slash(
+        "sprint start", {"minutes": 5, "delay": 1}, user="alice", channel=writing
+    )
+    await said(started, server)
+    await said(await server.slash("sprint cancel", {}, user="alice", channel=writing), server)
+    # The sprint's end names alice as her display name reads, mentions and all.
+    await server.wait_for(lambda: bool(posts_containing(server, "Alice <@&")), 15)
+
+
 async def privacy_export_and_erase(path: Path_) -> None:
     server, database = path.server, path.stack.database
     alice = server.user("alice").id
@@ -308,6 +327,7 @@ PATHS: dict[str, Callable[[Path_], Awaitable[None]]] = {
     "the prompt of the day: post, entries, hearts, results": (daily_post_entries_and_results),
     "the prompt of the day: a notice by direct message": a_daily_notice_by_direct_message,
     "a sprint to its results": a_sprint_to_its_results,
+    "cancellations that name who did it": cancellations_by_name,
     "privacy export and erase": privacy_export_and_erase,
 }
 
