@@ -64,9 +64,11 @@ async def poem_and_its_buttons(path: Path_) -> None:
         "poem", {"topic": f"rain {path.text}", "form": "free", "seed": 3}, user="alice"
     )
     piece = await written(asked, server)
-    for action in ("regen", "more", "save"):
+    # Each pressed by someone else: a member's slot may be released just after their piece
+    # shows, and a press in that moment is refused as "one piece at a time".
+    for action, who in (("regen", "bob"), ("more", "mod"), ("save", "alice")):
         clicked = await server.click(
-            piece, next(c for c in piece.custom_ids() if f":{action}:" in c), user="alice"
+            piece, next(c for c in piece.custom_ids() if f":{action}:" in c), user=who
         )
         if action == "save":
             await said(clicked, server)
@@ -79,12 +81,15 @@ async def story_continue_and_menu(path: Path_) -> None:
     story = await server.slash("story", {"premise": f"a door {path.text}", "seed": 2}, user="alice")
     await written(story, server)
     # The model is handed the mentions and carries them on: its output goes out the same way.
-    carried = await server.slash("continue", {"text": f"{path.text} and then", "seed": 4})
+    # Each by someone else: a member's slot may be released just after their piece shows.
+    carried = await server.slash(
+        "continue", {"text": f"{path.text} and then", "seed": 4}, user="bob"
+    )
     piece = await written(carried, server)
     # Posted raw, as the member wrote it: only allowed_mentions stands between it and a ping.
     assert f"@everyone @here <@{server.user('bob').id}>" in piece.content
     said_by_bob = await server.user_message(f"{path.text} the sea", user="bob")
-    menu = await server.message_context("Continue with Inkwell", said_by_bob, user="alice")
+    menu = await server.message_context("Continue with Inkwell", said_by_bob, user="mod")
     await written(menu, server)
 
 
