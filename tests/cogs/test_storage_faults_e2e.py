@@ -208,21 +208,27 @@ async def test_a_write_lock_held_past_busy_timeout_saves_nothing_and_says_so(sta
         release = threading.Event()
         holding = threading.Event()
 
+        failed: list[BaseException] = []
+
         def other_program() -> None:
-            other = sqlite3.connect(path, timeout=10, check_same_thread=False)
             try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")
-                holding.set()
-                release.wait(30)  # longer than the bot's 5 s busy_timeout
-            finally:
-                other.rollback()
-                other.close()
+                other = sqlite3.connect(path, timeout=30, check_same_thread=False)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute("INSERT INTO guild_allowed_channels VALUES (1, 2)")
+                    holding.set()
+                    release.wait(30)  # longer than the bot's 5 s busy_timeout
+                finally:
+                    other.rollback()
+                    other.close()
+            except BaseException as error:  # shown by the test, not lost in the thread
+                failed.append(error)
+                raise
 
         holder = threading.Thread(target=other_program)
         holder.start()
         try:
-            assert holding.wait(10)
+            assert holding.wait(30), failed
             prompt = await save_prompt(server, "bob")
             assert BUSY in await said(server, prompt)
             assert prompt.callback().json["type"] == 5  # acknowledged in time all the same
