@@ -105,6 +105,9 @@ class GenerationSettings:
     max_per_guild: int = _rule(
         8, low=0, high=10_000, doc="pieces one server may have running or waiting; 0 = no cap"
     )
+    timeout_seconds: float = _rule(
+        300.0, low=0.0, high=86_400.0, doc="longest one piece may write once started; 0 = none"
+    )
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import GenerationFailed
-from bot.generation.jobs import Job, JobQueue, ScoreJob
+from bot.generation.jobs import Job, JobQueue, ScoreJob, overran, row_failed
 from bot.generation.loading import LoadedModel
 from bot.generation.types import FinishReason, GenerationResult, GenerationUpdate
 
@@ -44,6 +44,8 @@ class _Row:
     generated: list[int] = field(default_factory=list)
     text: str = ""
     finish: FinishReason | None = None
+    # The wave starts writing every row at once: the rows' timeouts count from here.
+    started_at: float = field(default_factory=time.perf_counter)
 
 
 def _wave_key(job: Job) -> WaveKey:
@@ -224,7 +226,18 @@ class _RowWriter:
             row = wave[step.batch_id]
             if row.finish is not None:
                 return True
-            row.finish = self.accept(row, int(step.token_id))
+            # A row's own work (its stop rule) may raise or overrun: that row alone ends with
+            # the error; its finish is CANCELLED so that no result follows the error.
+            try:
+                row.finish = self.accept(row, int(step.token_id))
+                failure = None if row.finish is not None else overran(row.job, row.started_at)
+            except Exception as exc:
+                log.exception("Row failed while taking its token; the wave goes on")
+                failure = row_failed(exc)
+            if failure is not None:
+                row.finish = FinishReason.CANCELLED
+                row.job.sink(failure)
+                return True
             if row.finish is not None:
                 self.finish(row)
                 return True

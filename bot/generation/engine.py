@@ -17,7 +17,7 @@ from typing import Protocol
 
 from bot.errors import GenerationFailed
 from bot.generation.constrained import TokenTexts, constrained_token
-from bot.generation.jobs import Job, JobQueue, ScoreJob, Sink
+from bot.generation.jobs import Job, JobQueue, ScoreJob, Sink, overran, row_failed
 from bot.generation.loading import LoadedModel
 from bot.generation.sampling import RowSampling, apply_repetition_penalty, sample_next_tokens
 from bot.generation.scoring import MAX_SCORE_BATCH, score_jobs
@@ -41,6 +41,8 @@ class _Row:
     pending_token: int = -1
     generated: list[int] = field(default_factory=list)
     text: str = ""
+    # When the row started writing: its timeout counts from here, not from the queue.
+    started_at: float = field(default_factory=time.perf_counter)
 
 
 class DecodeBatch(Protocol):
@@ -182,26 +184,39 @@ class BatchingEngine(JobQueue):
             )
             for row in rows
         ]
-        finished: dict[int, FinishReason] = {}
+        finished: dict[int, FinishReason | GenerationFailed] = {}
         for row, token in zip(rows, self._next_tokens(rows, logits, settings), strict=True):
-            reason = self._accept(row, token)
-            if reason is not None:
-                finished[id(row)] = reason
+            # What one row runs of its own (its stop rule, its constraint, its decoding) may
+            # fail or overrun; that row alone ends, and the batch carries on without it.
+            outcome: FinishReason | GenerationFailed | None
+            if isinstance(token, GenerationFailed):
+                outcome = token
+            else:
+                try:
+                    outcome = self._accept(row, token)
+                except Exception as exc:
+                    log.exception("Row failed while taking its token; the batch goes on")
+                    outcome = row_failed(exc)
+            if outcome is None:
+                outcome = overran(row.job, row.started_at)
+            if outcome is not None:
+                finished[id(row)] = outcome
         if finished:
             self._retire(finished)
 
     def _next_tokens(
         self, rows: list[_Row], logits: torch.Tensor, settings: list[RowSampling]
-    ) -> list[int]:
+    ) -> list[int | GenerationFailed]:
         """One token per row: the batch's free rows sampled together, constrained rows each
-        through its constraint (a poem's form) from the same penalised scores."""
+        through its constraint (a poem's form) from the same penalised scores. A row whose
+        constraint raises gets its error instead of a token."""
         held = [index for index, row in enumerate(rows) if row.job.constraint is not None]
         if not held:
             return sample_next_tokens(logits, settings)
         scores = logits.float()
         apply_repetition_penalty(scores, settings)
         free = [index for index in range(len(rows)) if rows[index].job.constraint is None]
-        tokens = [0] * len(rows)
+        tokens: list[int | GenerationFailed] = [0] * len(rows)
         if free:
             picked = torch.tensor(free, dtype=torch.long)
             sampled = sample_next_tokens(
@@ -213,15 +228,19 @@ class BatchingEngine(JobQueue):
             row = rows[index]
             constraint = row.job.constraint
             assert constraint is not None
-            tokens[index] = constrained_token(
-                scores[index],
-                settings[index],
-                constraint,
-                row.text,
-                self._token_texts,
-                self._loaded.eos_ids,
-                fallback=lambda i=index: int(torch.argmax(scores[i])),
-            )
+            try:
+                tokens[index] = constrained_token(
+                    scores[index],
+                    settings[index],
+                    constraint,
+                    row.text,
+                    self._token_texts,
+                    self._loaded.eos_ids,
+                    fallback=lambda i=index: int(torch.argmax(scores[i])),
+                )
+            except Exception as exc:
+                log.exception("A row's constraint failed; the batch goes on without it")
+                tokens[index] = row_failed(exc)
         return tokens
 
     def _accept(self, row: _Row, token: int) -> FinishReason | None:
@@ -249,11 +268,15 @@ class BatchingEngine(JobQueue):
             return FinishReason.LENGTH
         return None
 
-    def _retire(self, finished: dict[int, FinishReason]) -> None:
+    def _retire(self, finished: dict[int, FinishReason | GenerationFailed]) -> None:
         keep = [index for index, row in enumerate(self._rows) if id(row) not in finished]
         for row in self._rows:
             reason = finished.get(id(row))
-            if reason is not None and reason is not FinishReason.CANCELLED:
+            if reason is None or reason is FinishReason.CANCELLED:
+                continue
+            if isinstance(reason, GenerationFailed):
+                row.job.sink(reason)
+            else:
                 row.job.sink(GenerationUpdate(text=row.text, result=self._result(row, reason)))
         self._select_rows(keep)
 

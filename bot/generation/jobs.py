@@ -41,8 +41,30 @@ class Job:
     sink: Sink
     ignore_eos: bool = False
     constraint: DecodingConstraint | None = None
+    # The longest the row may take to write once it has left the queue (0 = no limit).
+    timeout_seconds: float = 0.0
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
+
+
+def row_failed(exc: Exception) -> GenerationFailed:
+    """The error for one row whose own work raised (its stop rule, its constraint, its
+    decoding): the user may retry, and the rest of the batch goes on."""
+    error = GenerationFailed("Something went wrong while writing your piece; please try again.")
+    error.__cause__ = exc
+    return error
+
+
+def overran(job: Job, started_at: float) -> GenerationFailed | None:
+    """The error for a row that has been writing longer than its ``timeout_seconds``, if it
+    has; the engines check it at each of the row's tokens."""
+    limit = job.timeout_seconds
+    if limit <= 0 or time.perf_counter() - started_at <= limit:
+        return None
+    return GenerationFailed(
+        f"That piece took longer than {limit:g} seconds to write, so I stopped it. "
+        "Please try again, perhaps with a shorter length."
+    )
 
 
 class JobQueue:

@@ -177,6 +177,7 @@ class GenerationService:
             stop=request.stop,
             sink=_unbound_sink,
             constraint=request.constraint,
+            timeout_seconds=self._settings.timeout_seconds,
         )
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]:

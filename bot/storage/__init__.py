@@ -12,7 +12,9 @@ from bot.storage.errors import (
     LimitReached,
     NameTaken,
     NotFound,
+    StorageBusy,
     StorageError,
+    StorageFull,
     TooLong,
 )
 from bot.storage.favorites import FavoriteRepository
@@ -93,7 +95,9 @@ __all__ = [
     "SprintRepository",
     "SprintRow",
     "SprintStats",
+    "StorageBusy",
     "StorageError",
+    "StorageFull",
     "Timer",
     "TimerRepository",
     "TooLong",

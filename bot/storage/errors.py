@@ -21,6 +21,28 @@ class StorageError(InkwellError):
         super().__init__(user_message or self.default_message)
 
 
+class StorageFull(StorageError):
+    """The disk (or the database's size limit) is full: the change was rolled back whole."""
+
+    why = "Inkwell's storage is full"
+
+    default_message = (
+        "I couldn't save that: Inkwell's storage is full. Nothing was saved; "
+        "please try again later."
+    )
+
+
+class StorageBusy(StorageError):
+    """Another program held the database longer than we wait: the change was rolled back."""
+
+    why = "Inkwell's database is busy with another program"
+
+    default_message = (
+        "I couldn't save that: Inkwell's database is busy with another program. "
+        "Nothing was saved; please try again in a moment."
+    )
+
+
 class NotFound(StorageError):
     """The thing asked for doesn't exist, or doesn't belong to the asker."""
 

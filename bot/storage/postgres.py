@@ -24,7 +24,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.storage.errors import IntegrityViolation, InvalidText, StorageError
+from bot.storage.errors import (
+    IntegrityViolation,
+    InvalidText,
+    StorageBusy,
+    StorageError,
+    StorageFull,
+)
 from bot.storage.executor import Executor, Params
 
 log = logging.getLogger(__name__)
@@ -110,6 +116,12 @@ def driver_errors() -> Iterator[None]:
         # Serialization failure or deadlock: PostgreSQL rolled the transaction back.
         log.warning("PostgreSQL refused a transaction: %s", exc)
         raise StorageError(BUSY_MESSAGE) from exc
+    except asyncpg.DiskFullError as exc:
+        log.error("PostgreSQL's disk is full: %s", exc)
+        raise StorageFull() from exc
+    except asyncpg.LockNotAvailableError as exc:  # lock_timeout ran out
+        log.warning("PostgreSQL lock not granted in time: %s", exc)
+        raise StorageBusy() from exc
     except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError) as exc:
         raise InvalidText(
             "That text holds a character Inkwell can't store (the NUL character, U+0000). "

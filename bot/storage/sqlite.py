@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.errors import IntegrityViolation, StorageError
+from bot.storage.errors import IntegrityViolation, StorageBusy, StorageError, StorageFull
 from bot.storage.executor import Executor, Params
 
 log = logging.getLogger(__name__)
@@ -105,20 +105,38 @@ async def _retry_while_locked(
         try:
             return await statement()
         except sqlite3.OperationalError as exc:
-            locked = "locked" in str(exc) or "busy" in str(exc)
-            if not locked or asyncio.get_running_loop().time() + delay > deadline:
+            if not _is_locked(exc) or asyncio.get_running_loop().time() + delay > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.25)
 
 
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    # SQLITE_FULL: the disk, or PRAGMA max_page_count ("database or disk is full").
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(exc)
+
+
 @contextmanager
-def _integrity_errors() -> Iterator[None]:
-    """sqlite3's constraint errors as the `IntegrityViolation` both backends raise."""
+def _driver_errors() -> Iterator[None]:
+    """sqlite3's errors as the storage layer's: `IntegrityViolation` for a constraint, and
+    `StorageFull` or `StorageBusy` (with their kind text) for a full disk or a lock held past
+    busy_timeout. The transaction they happen in rolls back as the error passes through it."""
     try:
         yield
     except sqlite3.IntegrityError as exc:
         raise IntegrityViolation.from_sqlite(str(exc)) from exc
+    except sqlite3.OperationalError as exc:
+        if _is_full(exc):
+            log.error("SQLite storage is full: %s", exc)
+            raise StorageFull() from exc
+        if _is_locked(exc):
+            log.warning("SQLite stayed locked past busy_timeout: %s", exc)
+            raise StorageBusy() from exc
+        raise
 
 
 class SqliteExecutor(Executor):
@@ -199,7 +217,8 @@ class SqliteExecutor(Executor):
                 await self._begin()
                 yield
                 committing = True
-                await self._raw("COMMIT")
+                with _driver_errors():  # COMMIT itself may find the disk full
+                    await self._raw("COMMIT")
             except BaseException as exc:
                 rolled_back = await self._rollback("ROLLBACK")
                 # Cancelled while COMMIT was queued: the worker thread ran it anyway, and
@@ -236,21 +255,16 @@ class SqliteExecutor(Executor):
             callback()
 
     async def _begin(self) -> None:
-        try:
+        with _driver_errors():
             await self._raw("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            raise StorageError(
-                "Inkwell's database is busy with another program; please try again shortly."
-            ) from exc
 
     @asynccontextmanager
     async def _savepoint(self) -> AsyncIterator[None]:
         self._depth += 1
         name = f"sp_{self._depth}"
         try:
-            await self._raw(f"SAVEPOINT {name}")
+            with _driver_errors():
+                await self._raw(f"SAVEPOINT {name}")
             try:
                 yield
             except BaseException:
@@ -259,7 +273,8 @@ class SqliteExecutor(Executor):
                 await self._rollback(f"ROLLBACK TO {name}")
                 await self._rollback(f"RELEASE {name}")
                 raise
-            await self._raw(f"RELEASE {name}")
+            with _driver_errors():
+                await self._raw(f"RELEASE {name}")
             # What this savepoint kept now belongs to the enclosing one (and goes with it).
             depth = self._depth
             self._on_commit = [(min(d, depth - 1), callback) for d, callback in self._on_commit]
@@ -308,25 +323,25 @@ class SqliteExecutor(Executor):
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a query and return its first row (or None)."""
         # Also for reads: an INSERT ... RETURNING fails its constraint here.
-        with _integrity_errors():
+        with _driver_errors():
             async with self._read_turn() as conn, conn.execute(sql, tuple(params)) as cursor:
                 return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run a query and return all rows."""
-        with _integrity_errors():
+        with _driver_errors():
             async with self._read_turn() as conn, conn.execute(sql, tuple(params)) as cursor:
                 return list(await cursor.fetchall())
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a write; return how many rows it changed."""
-        with _integrity_errors():
+        with _driver_errors():
             async with self._turn() as conn, conn.execute(sql, tuple(params)) as cursor:
                 return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT of one row; return its rowid."""
-        with _integrity_errors():
+        with _driver_errors():
             async with self._turn() as conn, conn.execute(sql, tuple(params)) as cursor:
                 row_id = cursor.lastrowid
         if row_id is None:

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.errors import InkwellError, ServiceBusy
-from bot.storage import Database
+from bot.storage import Database, StorageBusy, StorageError, StorageFull
 from bot.storage.fairness import SlotKey, SlotRefused
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ LEASE_SECONDS = 60.0
 # How long a request may wait on the database for its slot before it is acknowledged anyway
 # (Discord drops an interaction not answered within 3 s).
 PATIENCE_SECONDS = 1.0
+# A slot that storage refused to give back (disk full, database locked) is retried this often,
+# doubling up to the most, until its lease would have run out anyway.
+RELEASE_RETRY_FIRST_SECONDS = 0.25
+RELEASE_RETRY_MOST_SECONDS = 2.0
 
 
 class RateLimited(InkwellError):
@@ -188,8 +192,35 @@ class FairnessGate:
             try:
                 # Shielded: a piece stopped by shutdown still gives its slot back.
                 await asyncio.shield(giving_back)
+            except (StorageFull, StorageBusy) as error:
+                # The disk is full or another program holds the database: try again in the
+                # background, so that the requester can ask again as soon as it is fixed,
+                # not only once the lease has run out.
+                log.warning("Could not give back a writing slot (%r); retrying", error)
+                self._track(self._release_later(who, lease, now, until, guild_id))
             except Exception:
                 log.exception("Could not give back a writing slot; its lease will free it")
+
+    async def _release_later(
+        self, who: SlotKey, lease: str, now: float, until: float | None, guild_id: int | None
+    ) -> None:
+        """Retry a release that storage refused, until it works or the lease has run out
+        (after which the slot is free anyway)."""
+        delay = RELEASE_RETRY_FIRST_SECONDS
+        while self._clock() < now + self._lease:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RELEASE_RETRY_MOST_SECONDS)
+            try:
+                await self._slots.release(
+                    who, lease, now=now, cooldown_until=until, cooldown_guild_id=guild_id
+                )
+            except (StorageFull, StorageBusy):
+                continue
+            except StorageError as error:  # closing: the lease frees it
+                log.info("Gave up giving back a writing slot: %r", error)
+                return
+            log.info("Gave back a writing slot once storage let us")
+            return
 
     def _abandon(
         self, taking: asyncio.Future[SlotRefused | None], who: SlotKey, lease: str

@@ -29,6 +29,8 @@ from bot.storage import (
     GenerationRecord,
     GuildSettings,
     NewGeneration,
+    StorageBusy,
+    StorageFull,
 )
 from bot.writing.destination import Destination, WriteUpdate
 from bot.writing.drafts import Draft
@@ -47,6 +49,12 @@ STOPPED = "⏹ Inkwell had to restart before this piece was finished. Please ask
 NOT_SAVED = (
     "I couldn't save this piece, so its buttons, /remix and favourites won't know it. "
     "Copy it if you want to keep it."
+)
+# The same, when storage says why (it is full, or another program holds it): the piece is still
+# shown, since the writing is done and worth keeping, and nothing of it is stored.
+NOT_SAVED_BECAUSE = (
+    "I couldn't save this piece ({why}), so its buttons, /remix and favourites won't know it. "
+    "Copy it if you want to keep it; new pieces are saved again once that is fixed."
 )
 ERASE_WHILE_WRITING = (
     "I'm still writing a piece for you. Wait until it's finished, then press the button again "
@@ -319,13 +327,14 @@ class WriteFlow:
                 self._erasures[author] != count
                 or await self._database.users.erased_since(author, started)
             )
-            record = await self._record(update.piece, requester, draft, redact)
+            outcome = await self._record(update.piece, requester, draft, redact)
+            record = outcome if isinstance(outcome, GenerationRecord) else None
             stored.append(record)
             yield WriteUpdate(
                 text=update.piece.text,
                 piece=update.piece,
                 record=record,
-                unsaved_reason=None if record is not None else NOT_SAVED,
+                unsaved_reason=outcome if isinstance(outcome, str) else None,
             )
 
     async def _filtered(
@@ -358,7 +367,8 @@ class WriteFlow:
 
     async def _record(
         self, piece: Piece, requester: Requester, draft: Draft, redact_prompt: bool
-    ) -> GenerationRecord | None:
+    ) -> GenerationRecord | str:
+        """The stored piece, or why it could not be stored (to show beneath it)."""
         spec = piece.spec
         params: dict[str, object] = {
             **piece.sampling.as_dict(),
@@ -389,10 +399,13 @@ class WriteFlow:
                     prompt_redacted=redact_prompt and prompt_author is not None,
                 )
             )
+        except (StorageFull, StorageBusy) as error:
+            log.warning("Could not record a finished piece for %s: %r", requester.slot_key, error)
+            return NOT_SAVED_BECAUSE.format(why=error.why)
         except Exception:
             # The writing is done and worth showing: say it wasn't saved, don't throw it away.
             log.exception("Could not record a finished piece for %s", requester.slot_key)
-            return None
+            return NOT_SAVED
 
     # --- rules -----------------------------------------------------------------------------
 

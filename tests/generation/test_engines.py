@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from bot.config import GenerationSettings, ModelSettings
+from bot.errors import GenerationFailed
 from bot.generation.service import GenerationService
 from bot.generation.types import FinishReason, GenerationRequest, SamplingParams
 from tests.generation.stepping import StepCounter, until, write_every_token
@@ -117,3 +118,22 @@ async def test_ignore_eos_writes_exactly_max_new_tokens(service):
         *(service.generate(ask(seed=i, max_new_tokens=17)) for i in range(3))
     )
     assert [r.new_tokens for r in results] == [17, 17, 17]
+
+
+async def test_a_stop_rule_that_raises_fails_only_its_row(service, monkeypatch):
+    write_every_token(service, monkeypatch)
+    # Greedy, so that the text the good row writes alone is the text it must write beside
+    # the broken one on either engine (CTranslate2 samples a wave with one generator).
+    expected = await service.generate(ask("Stays", temperature=0.0, max_new_tokens=20))
+
+    def breaks(text: str) -> int | None:
+        raise ValueError("a stop rule that breaks")
+
+    bad = service.generate(ask("Breaks", temperature=0.0, max_new_tokens=20, stop=breaks))
+    good = service.generate(ask("Stays", temperature=0.0, max_new_tokens=20))
+    outcomes = await asyncio.wait_for(asyncio.gather(bad, good, return_exceptions=True), 30)
+    assert isinstance(outcomes[0], GenerationFailed), outcomes[0]
+    assert "try again" in outcomes[0].user_message
+    assert outcomes[1].text == expected.text
+    assert outcomes[1].finish_reason is FinishReason.LENGTH
+    assert (await service.generate(ask(seed=3, max_new_tokens=4))).new_tokens == 4
