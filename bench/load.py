@@ -328,11 +328,16 @@ def details(result: LevelResult) -> str:
     """Per-command outcomes and the distinct non-ok answers, to see where it bends."""
     lines = [f"{result.shape.level:g}x ({result.seconds:.0f} s):"]
     by_kind: dict[str, Counter[str]] = {}
+    finals: dict[str, list[float]] = {}
     for sent, settled in result.settled:
         by_kind.setdefault(sent.kind, Counter())[settled.outcome] += 1
+        if settled.final_s is not None and settled.outcome != SILENCE:
+            finals.setdefault(sent.kind, []).append(settled.final_s)
     for kind, counts in sorted(by_kind.items()):
         shown = ", ".join(f"{o} {counts[o]}" for o in OUTCOMES if counts[o])
-        lines.append(f"  {kind}: {shown}")
+        times = finals.get(kind, [])
+        spread = " / ".join(_seconds(percentile(times, q)) for q in (50, 95))
+        lines.append(f"  {kind}: {shown}; final p50 / p95 {spread} s")
     answers = Counter(
         (r.outcome, r.text.splitlines()[0][:90] if r.text else "(nothing)")
         for _, r in result.settled

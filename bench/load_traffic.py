@@ -127,7 +127,7 @@ class Community:
         for game in self._games:
             steps += await self._open_game(game)
         for index, channel in enumerate(self._sprint_channels):
-            host = self._users[-1 - index]
+            host = self._users[index]  # whose own sprint channel (see _sprint) this is
             start = await self._slash("sprint start", host, {"minutes": 60}, channel=channel)
             await self._expect_ok([start])
             self._sprinting[host] = "in"
@@ -225,7 +225,7 @@ class Community:
 
     async def _sprint(self, user: str) -> None:
         """Join the sprint of the member's channel first, then send word counts."""
-        channel = self._sprint_channels[self._users.index(user) % len(self._sprint_channels)]
+        channel = self._sprint_channel(user)
         state = self._sprinting.get(user)
         if state is None:
             self._sprinting[user] = "joining"
@@ -278,6 +278,10 @@ class Community:
         custom_id = next(c for c in message.custom_ids() if c.startswith(prefix))
         handle = await self._server.click(message, custom_id, user=user)
         return Sent(f"game {action}", user, handle)
+
+    def _sprint_channel(self, user: str) -> FakeChannel:
+        """Each member sprints in one channel, the same every time."""
+        return self._sprint_channels[self._users.index(user) % len(self._sprint_channels)]
 
     def _latest_with(self, channel: FakeChannel, prefix: str) -> StoredMessage | None:
         found = [
