@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.load_bot import LAG_MARK
 from bench.load_outcomes import DEFER_LIMIT, OUTCOMES, SILENCE, Settled, is_settled, settle
 from bench.load_traffic import Community, Sent, until
 from tests.fakediscord import FakeDiscord
@@ -73,6 +74,8 @@ class LevelResult:
     heartbeat_warnings: list[str]
     bot_errors: list[str]
     seconds: float
+    fake_lag_max_s: float = 0.0  # the longest the fake's own event loop was late
+    bot_lag_max_s: float = 0.0  # the longest the bot's event loop was late, under load
     failures: list[str] = field(default_factory=list)
 
     def outcomes(self) -> Counter[str]:
@@ -98,7 +101,7 @@ def write_config(folder: Path, model: str) -> Path:
 
 
 class BotProcess:
-    """``python -m bot run`` (through tests.cogs.bot_process, which points it at the fake),
+    """``python -m bot run`` (through bench.load_bot, which points it at the fake),
     its output read as it comes, its RSS sampled from /proc."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
@@ -159,7 +162,7 @@ async def bot_process(server: FakeDiscord, config: Path) -> AsyncIterator[BotPro
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.cogs.bot_process",
+        "bench.load_bot",
         server.rest_base,
         str(server.gateway_url),
         str(config),
@@ -200,8 +203,37 @@ async def build_server(shape: Shape) -> tuple[FakeDiscord, list[str], Community]
     return server, users, Community(server, users, games, sprints, seed=int(shape.level * 1000))
 
 
+class LoopLag:
+    """How late this process's event loop wakes up: the fake Discord shares it with the
+    simulated members, so a late fake would make the bot look slow."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self._every = every
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        async def tick() -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                planned = loop.time() + self._every
+                await asyncio.sleep(self._every)
+                self.worst = max(self.worst, loop.time() - planned)
+
+        self._task = asyncio.create_task(tick())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
 async def run_level(
-    shape: Shape, model: str, *, silence_after: float, start_within: float = 300.0
+    shape: Shape,
+    model: str,
+    *,
+    silence_after: float,
+    start_within: float = 300.0,
+    log_to: Path | None = None,
 ) -> LevelResult:
     """Start a fresh bot on a fresh fake, set the server up, send the bursts, and read what
     became of every interaction."""
@@ -214,6 +246,9 @@ async def run_level(
             await community.set_up()
             rss_idle = bot.rss_mb()
             bot.sample_rss()
+            lag = LoopLag()
+            lag.start()
+            load_began = len(bot.output)
             tasks: list[asyncio.Task[None]] = []
             per_burst = [len(part) for part in _split(shape.commands, shape.bursts)]
             for index, count in enumerate(per_burst):
@@ -233,7 +268,11 @@ async def run_level(
             )
             await asyncio.sleep(1.5)  # the rest of a long piece (its followups) arrives
             rss_max = max(bot.rss_samples, default=0.0)
+            lag.stop()
             output = await bot.stop()
+            under_load = bytes(bot.output[load_began:]).decode(errors="replace")
+    if log_to is not None:
+        keep_log(log_to / f"bot-{shape.level:g}x.log", output)
     results = [(s, settle(s.handle, writes=s.writes)) for s in sent]
     lines = output.splitlines()
     result = LevelResult(
@@ -244,9 +283,19 @@ async def run_level(
         [line for line in lines if any(w in line for w in HEARTBEAT_WARNINGS)],
         [line for line in lines if " ERROR " in line or line.startswith("Traceback")],
         time.monotonic() - began,
+        lag.worst,
+        max(
+            (float(line.split()[-2]) for line in under_load.splitlines() if LAG_MARK in line),
+            default=0.0,
+        ),
     )
     result.failures = check(result)
     return result
+
+
+def keep_log(path: Path, output: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(output)
 
 
 def _split(total: int, parts: int) -> list[range]:
@@ -259,7 +308,7 @@ def check(result: LevelResult) -> list[str]:
     """Every rule of the load test that this level broke, in words."""
     failures: list[str] = []
     late = [s for s, r in result.settled if r.defer_s is None or r.defer_s > DEFER_LIMIT]
-    twice = [s for s, r in result.settled if r.callbacks > 1]
+    twice = [s for s, r in result.settled if r.answered > 1]
     counts = result.outcomes()
     if late:
         failures.append(f"{len(late)} not acknowledged within {DEFER_LIMIT:.0f} s ({_kinds(late)})")
@@ -302,9 +351,9 @@ def table(results: list[LevelResult]) -> str:
         "| load | users | interactions | "
         + " | ".join(OUTCOMES)
         + " | defer p50 / p95 / p99 s | final p50 / p95 / p99 s | RSS idle → max MB "
-        "| heartbeat warnings |"
+        "| heartbeat warnings | loop late, max s: bot / fake |"
     )
-    rows = [head, "|" + "---|" * 3 + "--:|" * len(OUTCOMES) + "--:|--:|--:|--:|"]
+    rows = [head, "|" + "---|" * 3 + "--:|" * len(OUTCOMES) + "--:|--:|--:|--:|--:|"]
     for result in results:
         counts = result.outcomes()
         defers = [r.defer_s for _, r in result.settled if r.defer_s is not None]
@@ -319,7 +368,8 @@ def table(results: list[LevelResult]) -> str:
             + " | "
             + " / ".join(_seconds(percentile(finals, q)) for q in (50, 95, 99))
             + f" | {result.rss_idle_mb:.0f} → {result.rss_max_mb:.0f}"
-            + f" | {len(result.heartbeat_warnings)} |"
+            + f" | {len(result.heartbeat_warnings)}"
+            + f" | {result.bot_lag_max_s:.2f} / {result.fake_lag_max_s:.2f} |"
         )
     return "\n".join(rows)
 
@@ -391,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds after the last command an unanswered one counts as silence",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--logs", type=Path, help="keep each level's bot log in this folder")
     return parser
 
 
@@ -416,7 +467,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            results.append(await run_level(shape, model, silence_after=args.silence_after))
+            results.append(
+                await run_level(shape, model, silence_after=args.silence_after, log_to=args.logs)
+            )
     print(f"Load test, model {args.model}, on {cpu_name()} ({os.cpu_count()} CPUs)\n")
     print(table(results))
     print()
@@ -438,6 +491,8 @@ def _as_json(result: LevelResult) -> dict[str, object]:
         "rss_idle_mb": result.rss_idle_mb,
         "rss_max_mb": result.rss_max_mb,
         "heartbeat_warnings": result.heartbeat_warnings,
+        "fake_lag_max_s": result.fake_lag_max_s,
+        "bot_lag_max_s": result.bot_lag_max_s,
         "failures": result.failures,
     }
 

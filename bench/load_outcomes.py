@@ -50,7 +50,8 @@ class Settled:
     text: str
     defer_s: float | None  # when its first callback arrived (accepted or not)
     final_s: float | None  # when the last answer request arrived
-    callbacks: int  # how many callbacks were sent: more than one is a double answer
+    callbacks: int  # callbacks sent (a retry after Discord dropped the first counts too)
+    answered: int  # callbacks Discord took, or refused as "already acknowledged": 1 is right
 
 
 def answers(handle: InteractionHandle) -> list[str]:
@@ -96,7 +97,9 @@ def settle(handle: InteractionHandle, *, writes: bool) -> Settled:
         outcome = OK
     else:
         outcome = classify(texts)
-    return Settled(outcome, texts[-1] if texts else "", defer_s, final_s, len(callbacks))
+    answered = sum(1 for r in callbacks if r.status in (200, 400))
+    text = texts[-1] if texts else ""
+    return Settled(outcome, text, defer_s, final_s, len(callbacks), answered)
 
 
 def classify(texts: list[str]) -> str:

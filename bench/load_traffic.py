@@ -55,7 +55,7 @@ class _Game:
     moves: int = 0
 
 
-async def until(check: Callable[[], bool], within: float, step: float = 0.02) -> bool:
+async def until(check: Callable[[], bool], within: float, step: float = 0.1) -> bool:
     """Poll ``check`` until it holds or ``within`` seconds pass; whether it held."""
     deadline = time.monotonic() + within
     while not check():

@@ -21,7 +21,7 @@ async def test_a_small_load_is_answered_once_each_and_never_with_silence(
     assert len(result.settled) >= 20
     for sent, settled in result.settled:
         where = f"{sent.kind} by {sent.user}: {settled.outcome} {settled.text!r}"
-        assert settled.callbacks == 1, where
+        assert settled.callbacks == settled.answered == 1, where
         assert settled.outcome not in (SILENCE, ERROR, REFUSED), where
     assert result.heartbeat_warnings == []
     assert result.bot_errors == []
