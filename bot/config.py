@@ -211,6 +211,18 @@ class SprintSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    """A community's own voice: LoRA adapters served on top of the model."""
+
+    adapters_dir: str = _rule(
+        "data/voices", doc="one folder per adapter, named by it; relative paths are from the CWD"
+    )
+    loaded_adapters: int = _rule(
+        4, low=1, high=64, doc="adapters kept in memory at once; the least recently used goes"
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Inkwell can be configured with."""
 
@@ -222,6 +234,7 @@ class Settings:
     sprints: SprintSettings = field(default_factory=SprintSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 def discord_token() -> str | None:

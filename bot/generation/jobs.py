@@ -32,7 +32,8 @@ class Job:
     """What an engine needs to write one piece. ``sink`` must be thread-safe.
 
     ``ignore_eos`` makes the engine write exactly ``max_new_tokens`` (benchmarks use it to
-    compare engines on the same amount of work); users never set it.
+    compare engines on the same amount of work); users never set it. ``adapter`` is the
+    folder of the LoRA adapter (a voice) the piece is written with, None for the base model.
     """
 
     input_ids: list[int]
@@ -41,6 +42,7 @@ class Job:
     sink: Sink
     ignore_eos: bool = False
     constraint: DecodingConstraint | None = None
+    adapter: str | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
 
