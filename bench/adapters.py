@@ -54,12 +54,12 @@ def train_voice(name: str, cache: Path, voices: Path, steps: int) -> float:
     return time.perf_counter() - started
 
 
-async def start_service(name: str, engine: str, cache: Path, voices: Path) -> Any:
+async def start_service(name: str, engine: str, cache: Path, voices: Path, threads: int) -> Any:
     from bot.config import GenerationSettings, ModelSettings, VoiceSettings
     from bot.generation.service import GenerationService
 
     service = GenerationService(
-        ModelSettings(name=name, engine=engine, cache_dir=str(cache)),
+        ModelSettings(name=name, engine=engine, cache_dir=str(cache), threads=threads),
         GenerationSettings(max_batch_size=8, max_queue=64),
         VoiceSettings(adapters_dir=str(voices)),
     )
@@ -162,7 +162,7 @@ async def main_async(args: argparse.Namespace) -> None:
         voices = scratch / "voices"
         name = model_name(args.model, scratch)
         trained = train_voice(name, cache, voices, args.train_steps)
-        service = await start_service(name, args.engine, cache, voices)
+        service = await start_service(name, args.engine, cache, voices, args.threads)
         try:
             rows = await measure(service, args.tokens, args.reps)
             dtype = service.info.dtype
@@ -192,6 +192,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--train-steps", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads; 1 holds up best on a busy machine"
+    )
     parser.add_argument("--cache-dir", default="", help="converted models; '' = the usual one")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -140,8 +140,9 @@ class SlotLora:
         self._weights = weights
         self._slots = slots
         self._dtype = dtype
-        # Per layer and product: (down [slots, rank, in], up [slots, out, rank]); allocated
-        # when the first adapter comes, grown when a wider one does.
+        # Per layer and product: (A.T [slots, in, rank], B.T [slots, rank, out]), transposed
+        # once here so a step multiplies them as they lie; allocated when the first adapter
+        # comes, grown when a wider one does.
         self._buffers: list[dict[str, tuple[torch.Tensor, torch.Tensor]]] = [
             {} for _ in weights.layers
         ]
@@ -165,8 +166,8 @@ class SlotLora:
                 down[slot].zero_()
                 up[slot].zero_()
                 if lora is not None:
-                    down[slot, :rank] = lora.down
-                    up[slot, :, :rank] = lora.up
+                    down[slot, :, :rank] = lora.down.T
+                    up[slot, :rank] = lora.up.T
         self._used[slot] = True
 
     def move(self, source: int, target: int) -> None:
@@ -190,9 +191,11 @@ class SlotLora:
             return out
         rows = x.shape[0]
         down, up = buffers
-        low = torch.bmm(x.to(self._dtype).unsqueeze(1), down[:rows].transpose(1, 2))
-        delta = torch.bmm(low, up[:rows].transpose(1, 2)).squeeze(1)
-        return (out.to(self._dtype) + delta).to(out.dtype)
+        # Batched products even for one row: the same kernel alone and in a crowd keeps a
+        # row's bits its own.
+        low = torch.bmm(x.to(self._dtype).unsqueeze(1), down[:rows])
+        updated = torch.baddbmm(out.to(self._dtype).unsqueeze(1), low, up[:rows])
+        return updated.squeeze(1).to(out.dtype)
 
     @staticmethod
     def add_prompt(
@@ -208,14 +211,14 @@ class SlotLora:
     def _buffer(self, index: int, product: str, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         buffers = self._buffers[index]
         current = buffers.get(product)
-        if current is not None and current[0].shape[1] >= rank:
+        if current is not None and current[0].shape[2] >= rank:
             return current
         linear = getattr(self._weights.layers[index], product)
-        down = torch.zeros(self._slots, rank, linear.in_features, dtype=self._dtype)
-        up = torch.zeros(self._slots, linear.out_features, rank, dtype=self._dtype)
+        down = torch.zeros(self._slots, linear.in_features, rank, dtype=self._dtype)
+        up = torch.zeros(self._slots, rank, linear.out_features, dtype=self._dtype)
         if current is not None:  # a wider adapter came: the others keep theirs, zero-padded
-            old = current[0].shape[1]
-            down[:, :old] = current[0]
-            up[:, :, :old] = current[1]
+            old = current[0].shape[2]
+            down[:, :, :old] = current[0]
+            up[:, :old] = current[1]
         buffers[product] = (down, up)
         return down, up
