@@ -10,6 +10,7 @@ Rows that use the same adapter are multiplied together, as peft's mixed batches 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ class RowAdapters:
 
     def __init__(self, model: torch.nn.Module, capacity: int) -> None:
         self._model = model
-        self._loaded: LoadedAdapters[dict[str, LoraModule]] = LoadedAdapters(capacity)
+        self._loaded: LoadedAdapters[dict[str, _Update]] = LoadedAdapters(capacity)
         self._hooked: set[str] = set()
         self._rows: list[str | None] = []  # the adapter of each row of the forward under way
 
@@ -37,7 +38,7 @@ class RowAdapters:
         """Set the adapter of each row of the forward passes that follow (None: base)."""
         self._rows = list(rows)
 
-    def _read(self, directory: Path) -> dict[str, LoraModule]:
+    def _read(self, directory: Path) -> dict[str, _Update]:
         modules = read_lora(directory)
         for path, lora in modules.items():
             target = self._target(path, directory.name)
@@ -51,7 +52,7 @@ class RowAdapters:
             if path not in self._hooked:
                 self._model.get_submodule(path).register_forward_hook(self._hook(path))
                 self._hooked.add(path)
-        return modules
+        return {path: _Update.of(lora) for path, lora in modules.items()}
 
     def _target(self, path: str, name: str) -> torch.nn.Module:
         try:
@@ -68,18 +69,36 @@ class RowAdapters:
             if not any(rows) or len(rows) != output.shape[0]:
                 return None
             x = inputs[0]
+            voices = list(dict.fromkeys(key for key in rows if key is not None))
+            if len(voices) == 1 and None not in rows:  # every row the same voice: no indexing
+                lora = self._loaded[voices[0]].get(path)
+                return output if lora is None else output + lora.apply(x).to(output.dtype)
             output = output.clone()
-            for adapter in dict.fromkeys(key for key in rows if key is not None):
-                lora = self._loaded[adapter].get(path) if adapter in self._loaded else None
+            for adapter in voices:
+                lora = self._loaded[adapter].get(path)
                 if lora is None:
                     continue
                 index = torch.tensor([i for i, key in enumerate(rows) if key == adapter])
-                low = x.index_select(0, index).to(lora.down.dtype) @ lora.down.T
-                update = (low @ lora.up.T) * lora.scale
+                update = lora.apply(x.index_select(0, index))
                 output.index_add_(0, index, update.to(output.dtype))
             return output
 
         return add_update
+
+
+@dataclass(frozen=True)
+class _Update:
+    """One module's update, as the hook multiplies it: A.T and (scale * B).T."""
+
+    down_t: torch.Tensor  # [in, rank]
+    up_t: torch.Tensor  # [rank, out]
+
+    @staticmethod
+    def of(lora: LoraModule) -> _Update:
+        return _Update(lora.down.T.contiguous(), (lora.up * lora.scale).T.contiguous())
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.to(self.down_t.dtype) @ self.down_t) @ self.up_t
 
 
 def _features(module: torch.nn.Module) -> tuple[int, int]:
