@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import ModelUnavailable
+from bot.generation.fast.linear import PackedLinear
 from bot.generation.fast.weights import Weights
 from bot.generation.lora import LoraModule
 from bot.generation.torch_setup import torch
@@ -106,12 +107,11 @@ def _part_widths(weights: Weights, product: str) -> list[int] | None:
 def _fuse(
     pieces: dict[int, LoraModule],
     widths: list[int] | None,
-    linear: object,
+    linear: PackedLinear,
     dtype: torch.dtype,
     name: str,
 ) -> FusedLora:
-    out_features = getattr(linear, "out_features")  # noqa: B009 - PackedLinear, untyped here
-    in_features = getattr(linear, "in_features")  # noqa: B009
+    out_features, in_features = linear.out_features, linear.in_features
     widths = widths or [out_features]
     rank = sum(piece.down.shape[0] for piece in pieces.values())
     down = torch.zeros(rank, in_features)
