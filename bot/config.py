@@ -216,10 +216,13 @@ class SprintSettings:
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    """A community's voice: LoRA adapters trained by `python -m bot train`."""
+    """A community's own voice: LoRA adapters served on top of the model."""
 
     adapters_dir: str = _rule(
-        "data/voices", doc="where adapters are kept, one folder each; relative to the CWD"
+        "data/voices", doc="one folder per adapter, named by it; relative paths are from the CWD"
+    )
+    loaded_adapters: int = _rule(
+        4, low=1, high=64, doc="adapters kept in memory at once; the least recently used goes"
     )
 
 

@@ -44,4 +44,4 @@ def build_generation_service(settings: Settings) -> GenerationBackend:
         )
     from bot.generation.service import GenerationService
 
-    return GenerationService(settings.model, settings.generation)
+    return GenerationService(settings.model, settings.generation, settings.voice)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from bot.errors import GenerationFailed
+from bot.errors import GenerationFailed, InkwellError
 from bot.generation.constrained import TokenTexts, constrained_token
 from bot.generation.jobs import Job, JobQueue, ScoreJob, Sink, overran, row_failed
 from bot.generation.loading import LoadedModel
@@ -49,7 +51,10 @@ class DecodeBatch(Protocol):
     """The rows being written, as the model sees them; used only on the worker thread."""
 
     def warm_up(self) -> None: ...
-    def prefill(self, prompts: list[list[int]]) -> torch.Tensor: ...
+    def load_adapter(self, adapter: str, *, keep: Sequence[str] = ()) -> None: ...
+    def prefill(
+        self, prompts: list[list[int]], adapters: Sequence[str | None] | None = None
+    ) -> torch.Tensor: ...
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor: ...
     def keep(self, indices: list[int]) -> None: ...
     def score(self, sequences: list[list[int]]) -> list[list[float]]: ...
@@ -143,10 +148,13 @@ class BatchingEngine(JobQueue):
         """Prefill ``jobs`` and add them to the batch, returning the new rows and their
         logits; if that fails only they fail, and the running batch, which the prefill has not
         touched, carries on."""
+        jobs = self._with_adapters_loaded(jobs)
         if not jobs:
             return None
         try:
-            logits = self._batch.prefill([job.input_ids for job in jobs])
+            logits = self._batch.prefill(
+                [job.input_ids for job in jobs], [job.adapter for job in jobs]
+            )
         except Exception as exc:
             log.exception("Prefill of %d new rows failed", len(jobs))
             self._fail(jobs, exc)
@@ -161,6 +169,26 @@ class BatchingEngine(JobQueue):
         ]
         self._rows = self._rows + new_rows
         return new_rows, logits
+
+    def _with_adapters_loaded(self, jobs: list[Job]) -> list[Job]:
+        """``jobs`` whose adapters are loaded now (read from disk the first time); a job whose
+        adapter is missing or broken fails alone, with the reason."""
+        ready: list[Job] = []
+        for job in jobs:
+            if job.adapter is not None:
+                keep = [other.adapter for other in ready if other.adapter is not None]
+                try:
+                    self._batch.load_adapter(job.adapter, keep=keep)
+                except InkwellError as exc:
+                    log.warning("Adapter %s refused: %s", job.adapter, exc.user_message)
+                    job.sink(exc)
+                    continue
+                except Exception as exc:
+                    log.exception("Loading adapter %s failed", job.adapter)
+                    self._fail([job], exc)
+                    continue
+            ready.append(job)
+        return ready
 
     def _step(self) -> None:
         """Feed every row its pending token and sample the next one."""
@@ -305,6 +333,7 @@ class BatchingEngine(JobQueue):
             prompt_tokens=len(row.job.input_ids),
             new_tokens=len(row.generated),
             seconds=time.perf_counter() - row.job.submitted_at,
+            adapter=None if row.job.adapter is None else Path(row.job.adapter).name,
         )
 
     @staticmethod

@@ -7,9 +7,11 @@ that are padding for every remaining row are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.generation.loading import LoadedModel
+from bot.generation.lora_hooks import RowAdapters
 from bot.generation.scoring import score_sequences
 from bot.generation.torch_setup import torch
 
@@ -17,19 +19,32 @@ from bot.generation.torch_setup import torch
 class TransformersBatch:
     """The engine's ``DecodeBatch`` for any transformers causal language model."""
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, *, loaded_adapters: int = 4) -> None:
         self._model = loaded.model
         self._pad_id = loaded.pad_id
         self._cache: Any = None  # DynamicCache for the running rows, or None
         self._mask: torch.Tensor | None = None  # [rows, cache length]; 0 marks left padding
+        self._adapters = RowAdapters(loaded.model, loaded_adapters)
+        self._row_adapters: list[str | None] = []  # each running row's adapter (its folder)
+
+    def load_adapter(self, adapter: str, *, keep: Sequence[str] = ()) -> None:
+        """Read the adapter in folder ``adapter`` unless it is loaded already; raises
+        ``ModelUnavailable`` for one that is broken or made for another model. Adapters in
+        ``keep`` (those of rows about to be read) stay loaded."""
+        in_use = [key for key in self._row_adapters if key is not None] + list(keep)
+        self._adapters.load(adapter, in_use=in_use)
 
     def warm_up(self) -> None:
         """Run one token through the model, so the first user does not pay for lazy set-up."""
         self._model(input_ids=torch.tensor([[self._pad_id]]), use_cache=False)
 
-    def prefill(self, prompts: list[list[int]]) -> torch.Tensor:
-        """Read ``prompts`` and append them as rows; returns their next logits [n, vocab].
+    def prefill(
+        self, prompts: list[list[int]], adapters: Sequence[str | None] | None = None
+    ) -> torch.Tensor:
+        """Read ``prompts`` and append them as rows, each with its adapter (loaded by
+        ``load_adapter``; None: the base model); returns their next logits [n, vocab].
         If this raises, the running rows are untouched."""
+        keys = list(adapters) if adapters is not None else [None] * len(prompts)
         from transformers import DynamicCache
 
         longest = max(len(prompt) for prompt in prompts)
@@ -40,6 +55,7 @@ class TransformersBatch:
             mask[index, longest - len(prompt) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache()
+        self._adapters.use(keys)
         output = self._model(
             input_ids=ids,
             attention_mask=mask,
@@ -49,6 +65,7 @@ class TransformersBatch:
             logits_to_keep=1,
         )
         self._merge(cache, mask)
+        self._row_adapters += keys
         return output.logits[:, -1, :]
 
     def step(self, tokens: list[int], positions: list[int]) -> torch.Tensor:
@@ -56,6 +73,7 @@ class TransformersBatch:
         assert self._mask is not None
         rows = len(tokens)
         self._mask = torch.cat([self._mask, torch.ones((rows, 1), dtype=torch.long)], 1)
+        self._adapters.use(self._row_adapters)
         output = self._model(
             input_ids=torch.tensor(tokens, dtype=torch.long).unsqueeze(1),
             attention_mask=self._mask,
@@ -67,6 +85,7 @@ class TransformersBatch:
 
     def keep(self, indices: list[int]) -> None:
         """Keep only rows ``indices`` (ascending), in that order."""
+        self._row_adapters = [self._row_adapters[i] for i in indices]
         if not indices:
             self._cache, self._mask = None, None
             return
@@ -82,6 +101,7 @@ class TransformersBatch:
 
     def score(self, sequences: list[list[int]]) -> list[list[float]]:
         """The log-probability of every token after the first, for each sequence."""
+        self._adapters.use([])  # texts are scored by the base model
         return score_sequences(self._model, self._pad_id, sequences)
 
     def _merge(self, cache: Any, mask: torch.Tensor) -> None:

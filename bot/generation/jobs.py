@@ -32,7 +32,8 @@ class Job:
     """What an engine needs to write one piece. ``sink`` must be thread-safe.
 
     ``ignore_eos`` makes the engine write exactly ``max_new_tokens`` (benchmarks use it to
-    compare engines on the same amount of work); users never set it.
+    compare engines on the same amount of work); users never set it. ``adapter`` is the
+    folder of the LoRA adapter (a voice) the piece is written with, None for the base model.
     """
 
     input_ids: list[int]
@@ -43,6 +44,7 @@ class Job:
     constraint: DecodingConstraint | None = None
     # The longest the row may take to write once it has left the queue (0 = no limit).
     timeout_seconds: float = 0.0
+    adapter: str | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
 

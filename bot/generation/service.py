@@ -14,10 +14,12 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from bot.config import GenerationSettings, ModelSettings
-from bot.errors import GenerationFailed, InvalidRequest, PromptTooLong
+from bot.config import GenerationSettings, ModelSettings, VoiceSettings
+from bot.errors import GenerationFailed, InvalidRequest, ModelUnavailable, PromptTooLong
+from bot.generation.adapter_store import AdapterStore
 from bot.generation.jobs import Job, ScoreJob
 from bot.generation.loading import LoadedModel
 from bot.generation.types import (
@@ -53,9 +55,16 @@ class Engine(Protocol):
 class GenerationService:
     """Loads the configured model once and serves many concurrent requests."""
 
-    def __init__(self, model_settings: ModelSettings, settings: GenerationSettings) -> None:
+    def __init__(
+        self,
+        model_settings: ModelSettings,
+        settings: GenerationSettings,
+        voice: VoiceSettings | None = None,
+    ) -> None:
         self._model_settings = model_settings
         self._settings = settings
+        self._voice = voice or VoiceSettings()
+        self.adapters = AdapterStore(Path(self._voice.adapters_dir))
         self._loaded: LoadedModel | None = None
         self._engine: Engine | None = None
 
@@ -111,11 +120,16 @@ class GenerationService:
         if self._model_settings.engine == "fast":
             from bot.generation.fast.setup import fast_batch
 
-            batch = fast_batch(loaded, self._model_settings.dtype, settings)
+            batch = fast_batch(
+                loaded,
+                self._model_settings.dtype,
+                settings,
+                loaded_adapters=self._voice.loaded_adapters,
+            )
         else:
             from bot.generation.hf_batch import TransformersBatch
 
-            batch = TransformersBatch(loaded)
+            batch = TransformersBatch(loaded, loaded_adapters=self._voice.loaded_adapters)
         if threads > 0:
             torch.set_num_threads(threads)
         with torch.inference_mode():
@@ -160,6 +174,7 @@ class GenerationService:
 
     def prepare(self, request: GenerationRequest) -> Job:
         """Validate, clamp and tokenize ``request`` (raises ``InvalidRequest``)."""
+        adapter = self._adapter_folder(request.adapter)
         loaded = self._require_loaded()
         input_ids = self._tokenize(loaded, request)
         if len(input_ids) > self._settings.max_prompt_tokens:
@@ -178,7 +193,20 @@ class GenerationService:
             sink=_unbound_sink,
             constraint=request.constraint,
             timeout_seconds=self._settings.timeout_seconds,
+            adapter=adapter,
         )
+
+    def _adapter_folder(self, adapter: str | None) -> str | None:
+        """The folder of the requested voice (checked here, on the caller's side; it is read
+        on the worker the first time a row uses it)."""
+        if adapter is None:
+            return None
+        if self._model_settings.engine == "ctranslate2":
+            raise ModelUnavailable(
+                "Voices (LoRA adapters) need the fast or torch engine; this bot runs "
+                'CTranslate2. Its owner can set model.engine = "fast" to use them.'
+            )
+        return str(self.adapters.resolve(adapter))
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationUpdate]:
         """Yield queue positions, then the growing text, then a final update with ``result``.

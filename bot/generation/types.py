@@ -67,6 +67,9 @@ class GenerationRequest:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     stop: StopRule | None = None
     constraint: DecodingConstraint | None = None
+    # A voice: the name of a LoRA adapter in the adapters folder (``voice.adapters_dir``), or
+    # the path of an adapter's folder; None writes with the base model.
+    adapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class GenerationResult:
     prompt_tokens: int
     new_tokens: int
     seconds: float
+    adapter: str | None = None  # the voice it was written in (its name), for attribution
 
 
 @dataclass(frozen=True)

@@ -224,10 +224,10 @@ async def test_a_failed_prefill_fails_only_the_new_request(service, monkeypatch)
     batch = engine._batch
     real_prefill = batch.prefill
 
-    def broken_prefill(prompts):
+    def broken_prefill(prompts, adapters=None):
         if any(len(prompt) > 20 for prompt in prompts):
             raise RuntimeError("simulated failure while reading the prompt")
-        return real_prefill(prompts)
+        return real_prefill(prompts, adapters)
 
     monkeypatch.setattr(batch, "prefill", broken_prefill)
     with pytest.raises(GenerationFailed, match="please try again"):

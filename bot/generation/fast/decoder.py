@@ -13,6 +13,8 @@ masked, and the sums over them add exact zeros in the same order.
 
 from __future__ import annotations
 
+from bot.generation.fast.linear import PackedLinear
+from bot.generation.fast.lora import FastAdapter, SlotLora
 from bot.generation.fast.weights import Layer, Weights
 from bot.generation.torch_setup import torch
 
@@ -40,12 +42,17 @@ class FastDecoder:
         self._scale = w.head_dim**-0.5
         self._q_width = w.heads * w.head_dim
         self._kv_width = w.kv_heads * w.head_dim
+        self._lora = SlotLora(w, slots, dtype)
 
     # --- the three passes ----------------------------------------------------------------
 
-    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
-        """Read the prompt ``ids`` into ``slot``; returns the next token's logits [vocab]."""
-        hidden = self._forward_prompt(ids, slot)
+    def prefill(
+        self, slot: int, ids: list[int], adapter: FastAdapter | None = None
+    ) -> torch.Tensor:
+        """Read the prompt ``ids`` into ``slot``, whose row then writes with ``adapter`` (None:
+        the base model); returns the next token's logits [vocab]."""
+        hidden = self._forward_prompt(ids, slot, adapter)
+        self._lora.place(slot, adapter)
         return self._logits(hidden[-1:])[0]
 
     def score(self, ids: list[int]) -> torch.Tensor:
@@ -67,9 +74,11 @@ class FastDecoder:
         slot_ids = torch.arange(rows)
         groups = w.heads // w.kv_heads
         hidden = self._embed(token_ids, position_ids)
+        adapted = self._lora.any_in(rows)
         for index, layer in enumerate(w.layers):
             x = layer.attention_norm(hidden).to(self.dtype)
-            q, k, v = self._attention_inputs(layer.qkv(x), rotary)
+            qkv = self._product(layer.qkv, "qkv", index, x, step=adapted)
+            q, k, v = self._attention_inputs(qkv, rotary)
             keys, values = self._keys[index], self._values[index]
             keys[slot_ids, :, position_ids] = k
             values[slot_ids, :, position_ids] = v
@@ -81,8 +90,10 @@ class FastDecoder:
                 attn_mask=mask,
                 scale=self._scale,
             )
-            hidden = hidden + layer.out(attended.reshape(rows, self._q_width)).float()
-            hidden = hidden + self._feed_forward(layer, hidden)
+            attended = attended.reshape(rows, self._q_width)
+            out = self._product(layer.out, "out", index, attended, step=adapted)
+            hidden = hidden + out.float()
+            hidden = hidden + self._feed_forward(layer, index, hidden, step=adapted)
         return self._logits(hidden)
 
     def move(self, source: int, target: int, length: int) -> None:
@@ -90,10 +101,13 @@ class FastDecoder:
         for keys, values in zip(self._keys, self._values, strict=True):
             keys[target, :, :length] = keys[source, :, :length]
             values[target, :, :length] = values[source, :, :length]
+        self._lora.move(source, target)
 
     # --- pieces --------------------------------------------------------------------------
 
-    def _forward_prompt(self, ids: list[int], slot: int | None) -> torch.Tensor:
+    def _forward_prompt(
+        self, ids: list[int], slot: int | None, adapter: FastAdapter | None = None
+    ) -> torch.Tensor:
         w = self.weights
         length = len(ids)
         position_ids = torch.arange(length)
@@ -101,7 +115,8 @@ class FastDecoder:
         hidden = self._embed(torch.tensor(ids, dtype=torch.long), position_ids)
         for index, layer in enumerate(w.layers):
             x = layer.attention_norm(hidden).to(self.dtype)
-            q, k, v = self._attention_inputs(layer.qkv(x, prompt=True), rotary)
+            qkv = self._product(layer.qkv, "qkv", index, x, adapter=adapter, prompt=True)
+            q, k, v = self._attention_inputs(qkv, rotary)
             if slot is not None:
                 if index == 0:
                     self._clear_to(_round_up(length, SPAN_QUANTUM))
@@ -116,8 +131,9 @@ class FastDecoder:
                 enable_gqa=w.heads != w.kv_heads,
             )
             attended = attended[0].transpose(0, 1).reshape(length, self._q_width)
-            hidden = hidden + layer.out(attended, prompt=True).float()
-            hidden = hidden + self._feed_forward(layer, hidden, prompt=True)
+            out = self._product(layer.out, "out", index, attended, adapter=adapter, prompt=True)
+            hidden = hidden + out.float()
+            hidden = hidden + self._feed_forward(layer, index, hidden, prompt=True, adapter=adapter)
         return hidden
 
     def _attention_inputs(
@@ -135,16 +151,48 @@ class FastDecoder:
         return q, k, v
 
     def _feed_forward(
-        self, layer: Layer, hidden: torch.Tensor, *, prompt: bool = False
+        self,
+        layer: Layer,
+        index: int,
+        hidden: torch.Tensor,
+        *,
+        prompt: bool = False,
+        step: bool = False,
+        adapter: FastAdapter | None = None,
     ) -> torch.Tensor:
+        """The feed-forward block: ``step`` adds the slots' adapters to a step's rows;
+        ``adapter`` is the one a prompt's tokens are read with."""
         x = layer.feed_forward_norm(hidden).to(self.dtype)
-        up = layer.up(x, prompt=prompt)
+        up = self._product(layer.up, "up", index, x, step=step, adapter=adapter, prompt=prompt)
         if self.weights.gated:
             gate, value = up.chunk(2, dim=-1)
             up = F.silu(gate) * value
         else:
             up = F.gelu(up, approximate="tanh" if self.weights.tanh_gelu else "none")
-        return layer.down(up, prompt=prompt).float()
+        down = self._product(
+            layer.down, "down", index, up, step=step, adapter=adapter, prompt=prompt
+        )
+        return down.float()
+
+    def _product(
+        self,
+        linear: PackedLinear,
+        product: str,
+        index: int,
+        x: torch.Tensor,
+        *,
+        step: bool = False,
+        adapter: FastAdapter | None = None,
+        prompt: bool = False,
+    ) -> torch.Tensor:
+        """``linear(x)`` plus the LoRA update: the slots' adapters for a step's rows
+        (``step``), or ``adapter``'s for a prompt's tokens."""
+        out = linear(x, prompt=prompt)
+        if step:
+            return self._lora.add_step(index, product, x, out)
+        if adapter is not None:
+            return SlotLora.add_prompt(adapter, index, product, x, out)
+        return out
 
     def _embed(self, token_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         hidden = self.weights.embedding.rows(token_ids)

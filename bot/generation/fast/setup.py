@@ -29,7 +29,9 @@ def weight_kind(dtype: str) -> str:
     return {"auto": "auto", "bfloat16": "bfloat16"}.get(dtype, "float32")
 
 
-def fast_batch(loaded: LoadedModel, dtype: str, settings: GenerationSettings) -> DecodeBatch:
+def fast_batch(
+    loaded: LoadedModel, dtype: str, settings: GenerationSettings, *, loaded_adapters: int = 4
+) -> DecodeBatch:
     """A ``SlotBatch`` over ``loaded`` (whose transformers model is then released), or the
     transformers batch for an architecture the fast decoder does not know."""
     reason = unsupported_reason(loaded.model)
@@ -39,7 +41,7 @@ def fast_batch(loaded: LoadedModel, dtype: str, settings: GenerationSettings) ->
 
         log.warning("The fast engine does not run %s; using the transformers engine", reason)
         use_onednn_linears(loaded.model)  # loaded without it, for the fast decoder's sake
-        return TransformersBatch(loaded)
+        return TransformersBatch(loaded, loaded_adapters=loaded_adapters)
     kind = weight_kind(dtype)
     with torch.inference_mode():
         weights = read_weights(loaded.model, kind)
@@ -63,7 +65,7 @@ def fast_batch(loaded: LoadedModel, dtype: str, settings: GenerationSettings) ->
         settings.max_batch_size,
         longest,
     )
-    return SlotBatch(decoder, loaded.pad_id)
+    return SlotBatch(decoder, loaded.pad_id, loaded_adapters=loaded_adapters)
 
 
 def _release_memory() -> None:

@@ -158,6 +158,13 @@ class RemoteGenerationService:
 
     def prepare(self, request: GenerationRequest) -> RemoteCall:
         """Validate and clamp ``request`` and build its arguments (raises ``InvalidRequest``)."""
+        if request.adapter is not None:
+            # A server names its adapters itself (vLLM's --lora-modules); a guild's voice
+            # would need the same adapter registered there under the same name.
+            raise ModelUnavailable(
+                "Voices (LoRA adapters) are served by the local engine only; this bot writes "
+                "through a model server."
+            )
         info = self.info
         if (request.prompt is None) == (request.messages is None):
             raise InvalidRequest("A generation needs exactly one of a prompt or chat messages.")
