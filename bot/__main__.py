@@ -114,7 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path, help="where to write the backup")
     backup.add_argument("--from", dest="source", type=Path, help="the SQLite file to back up")
     add_train_parser(commands)
+    _add_block_commands(commands)
     return parser
+
+
+def _add_block_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    block = commands.add_parser("block", help="the owner's blocklist of users and guilds")
+    kinds = block.add_subparsers(dest="kind", required=True)
+    for kind in ("user", "guild"):
+        one = kinds.add_parser(kind, help=f"block a {kind} by its Discord id")
+        one.add_argument("id", type=int, help=f"the {kind}'s Discord id")
+        one.add_argument("--reason", default="", help="a note for yourself (200 characters)")
+    kinds.add_parser("list", help="show every block")
+    unblock = commands.add_parser("unblock", help="lift a block")
+    unblock.add_argument("kind", choices=("user", "guild"))
+    unblock.add_argument("id", type=int, help="the Discord id")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             configure_logging(settings, "WARNING")
             return run_train(args, settings)
+        if args.command in ("block", "unblock"):
+            return asyncio.run(_blocklist(args, settings))
     except KeyboardInterrupt:
         print("\nBye.", file=sys.stderr)
         return 130
@@ -254,6 +270,39 @@ def _upgrade_database(settings: Settings) -> int:
     else:
         print(f"Upgraded {where} from schema version {before} to {after}.")
     return 0
+
+
+async def _blocklist(args: argparse.Namespace, settings: Settings) -> int:
+    """Change or show the blocklist in the database, where a running bot reads it."""
+    from bot.storage import Database
+
+    if (args.command != "block" or args.kind != "list") and args.id <= 0:
+        print("Error: a Discord id is a positive number.", file=sys.stderr)
+        return 2
+    async with await Database.open(settings.storage.location()) as database:
+        if args.command == "unblock":
+            lifted = await database.blocklist.unblock(args.kind, args.id)
+            print(
+                f"Unblocked {args.kind} {args.id}."
+                if lifted
+                else f"{args.kind} {args.id} was not blocked."
+            )
+            return 0
+        if args.kind == "list":
+            blocks = await database.blocklist.all()
+            for entry in blocks:
+                note = f" ({entry.reason})" if entry.reason else ""
+                print(f"{entry.kind} {entry.target_id} since {entry.blocked_at:%Y-%m-%d}{note}")
+            if not blocks:
+                print("Nobody is blocked.")
+            return 0
+        new = await database.blocklist.block(args.kind, args.id, args.reason)
+        print(
+            f"Blocked {args.kind} {args.id}."
+            if new
+            else f"{args.kind} {args.id} was already blocked; reason updated."
+        )
+        return 0
 
 
 def _migrate_to(args: argparse.Namespace, settings: Settings) -> int:

@@ -183,3 +183,21 @@ def test_serve_answers_openai_clients(tmp_path: Path, tiny_gpt2_dir) -> None:
             answer = json.load(response)
     assert served == tiny_gpt2_dir.name
     assert answer["model"] == served and answer["choices"][0]["text"]
+
+
+def test_block_list_and_unblock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(write_config(tmp_path))
+    assert main(["--config", config, "block", "user", "42", "--reason", "spam"]) == 0
+    assert main(["--config", config, "block", "guild", "7"]) == 0
+    assert main(["--config", config, "block", "user", "42"]) == 0
+    out = capsys.readouterr().out
+    assert "Blocked user 42." in out and "Blocked guild 7." in out and "already blocked" in out
+    assert main(["--config", config, "block", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split(" since ")[0] for line in listed] == ["user 42", "guild 7"]
+    assert main(["--config", config, "unblock", "user", "42"]) == 0
+    assert main(["--config", config, "unblock", "user", "42"]) == 0
+    out = capsys.readouterr().out
+    assert "Unblocked user 42." in out and "user 42 was not blocked." in out
+    assert main(["--config", config, "block", "user", "0"]) == 2
+    assert "positive number" in capsys.readouterr().err

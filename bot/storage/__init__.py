@@ -4,6 +4,7 @@ All SQL lives in this package. Callers get frozen dataclasses back and catch
 `StorageError` (and subclasses) to show `error.user_message`.
 """
 
+from bot.storage.blocklist import BLOCK_KINDS, Block, BlockKind, BlocklistRepository
 from bot.storage.database import Database, default_database_path
 from bot.storage.errors import (
     ChannelBusy,
@@ -45,16 +46,20 @@ from bot.storage.sprints import SprintBusy, SprintMember, SprintRepository, Spri
 from bot.storage.timers import Timer, TimerRepository
 from bot.storage.users import UserDataRepository
 from bot.storage.validation import (
+    MAX_FAVORITES,
     MAX_GAME_LINE_CHARS,
     MAX_GENERATION_CHARS,
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
     MAX_SAVED_PROMPTS,
+    Quotas,
 )
 
 __all__ = [
     "ANTHOLOGY_USER_ID",
+    "BLOCK_KINDS",
     "CONSOLE_USER_ID",
+    "MAX_FAVORITES",
     "MAX_GAME_LINE_CHARS",
     "MAX_GENERATION_CHARS",
     "MAX_NAME_CHARS",
@@ -63,6 +68,9 @@ __all__ = [
     "REMOVED_LINE",
     "UNSET",
     "AnthologyPoem",
+    "Block",
+    "BlockKind",
+    "BlocklistRepository",
     "ChannelBusy",
     "Database",
     "DeletedCounts",
@@ -89,6 +97,7 @@ __all__ = [
     "NotFound",
     "PoolState",
     "PromptRepository",
+    "Quotas",
     "SavedPrompt",
     "SprintBusy",
     "SprintMember",

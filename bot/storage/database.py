@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bot.storage.activity import ActivityRepository
+from bot.storage.blocklist import BlocklistRepository
 from bot.storage.daily import DailyRepository
 from bot.storage.errors import StorageError
 from bot.storage.executor import Dialect, Executor
@@ -27,6 +28,7 @@ from bot.storage.sprints import SprintRepository
 from bot.storage.sqlite import SqliteExecutor, connect, connect_reader, pragma
 from bot.storage.timers import TimerRepository
 from bot.storage.users import UserDataRepository
+from bot.storage.validation import Quotas
 from bot.storage.voices import VoiceRepository
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Database:
         location: str,
         clock: Callable[[], datetime],
         path: Path | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         """Use `Database.open`; this only wires the repositories to an executor whose
         database is already migrated."""
@@ -62,8 +65,9 @@ class Database:
         self._path = path
         self._executor = executor
         self._generations = GenerationRepository(self._executor, clock)
-        self._favorites = FavoriteRepository(self._executor, clock)
-        self._prompts = PromptRepository(self._executor, clock)
+        quotas = quotas or Quotas()
+        self._favorites = FavoriteRepository(self._executor, clock, quotas.favorites)
+        self._prompts = PromptRepository(self._executor, clock, quotas.prompts)
         self._guild_settings = GuildSettingsRepository(self._executor, clock)
         self._users = UserDataRepository(self._executor, clock)
         self._timers = TimerRepository(self._executor, clock)
@@ -74,6 +78,7 @@ class Database:
         self._slots = SlotRepository(self._executor)
         self._voices = VoiceRepository(self._executor, clock)
         self._activity = ActivityRepository(self._executor)
+        self._blocklist = BlocklistRepository(self._executor, clock)
 
     @classmethod
     async def open(
@@ -82,18 +87,19 @@ class Database:
         *,
         migrations_dir: Path | None = None,
         clock: Callable[[], datetime] = utc_now,
+        quotas: Quotas | None = None,
     ) -> Database:
         """Open and migrate the database at ``location``: an SQLite file (created with its
         folder if needed) or a ``postgresql://`` URL (the database must exist).
 
         Raises `StorageError` if the database is newer than this code, isn't an Inkwell
         database, can't be reached, or a migration fails (it is then left at its previous
-        version).
+        version). ``quotas``: how many saved items each user may keep (defaults otherwise).
         """
         if is_postgres_url(location):
-            database = await cls._open_postgres(str(location), migrations_dir, clock)
+            database = await cls._open_postgres(str(location), migrations_dir, clock, quotas)
         else:
-            database = await cls._open_sqlite(Path(location), migrations_dir, clock)
+            database = await cls._open_sqlite(Path(location), migrations_dir, clock, quotas)
         try:
             await database.guild_settings.load()
         except BaseException:
@@ -103,7 +109,11 @@ class Database:
 
     @classmethod
     async def _open_sqlite(
-        cls, path: Path, migrations_dir: Path | None, clock: Callable[[], datetime]
+        cls,
+        path: Path,
+        migrations_dir: Path | None,
+        clock: Callable[[], datetime],
+        quotas: Quotas | None,
     ) -> Database:
         migrations = discover(migrations_dir, "sqlite")
         conn = await connect(path)
@@ -120,11 +130,15 @@ class Database:
             raise
         if before != after:
             log.info("database %s upgraded from version %d to %d", path, before, after)
-        return cls(SqliteExecutor(conn, reader), str(path), clock, path)
+        return cls(SqliteExecutor(conn, reader), str(path), clock, path, quotas)
 
     @classmethod
     async def _open_postgres(
-        cls, url: str, migrations_dir: Path | None, clock: Callable[[], datetime]
+        cls,
+        url: str,
+        migrations_dir: Path | None,
+        clock: Callable[[], datetime],
+        quotas: Quotas | None,
     ) -> Database:
         from bot.storage import migrate_postgres
 
@@ -137,7 +151,7 @@ class Database:
             raise
         if before != after:
             log.info("database %s upgraded from version %d to %d", redact(url), before, after)
-        return cls(PostgresExecutor(pool), redact(url), clock)
+        return cls(PostgresExecutor(pool), redact(url), clock, quotas=quotas)
 
     async def close(self) -> None:
         """Close the connection (idempotent). Waits for any running transaction."""
@@ -223,6 +237,11 @@ class Database:
     def timers(self) -> TimerRepository:
         """What the clock fires."""
         return self._timers
+
+    @property
+    def blocklist(self) -> BlocklistRepository:
+        """The owner's blocked users and guilds."""
+        return self._blocklist
 
     @property
     def daily(self) -> DailyRepository:

@@ -63,12 +63,13 @@ class NameTaken(StorageError):
 class LimitReached(StorageError):
     """A per-user quota is full."""
 
-    def __init__(self, what: str, limit: int) -> None:
+    def __init__(self, what: str, limit: int, free_with: str = "") -> None:
         self.what = what
         self.limit = limit
+        how = f" with {free_with}" if free_with else ""
         super().__init__(
             f"You've reached the limit of {limit:,} {what}. "
-            "Delete one you no longer need to make room."
+            f"Delete one you no longer need{how} to make room."
         )
 
 

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.storage.errors import NotFound
+from bot.storage.errors import LimitReached, NotFound
 from bot.storage.executor import Executor, Row
 from bot.storage.generations import generation_columns, generation_from_row
 from bot.storage.models import (
@@ -17,7 +17,7 @@ from bot.storage.models import (
     from_db_time,
     to_db_time,
 )
-from bot.storage.validation import check_page
+from bot.storage.validation import MAX_FAVORITES, check_page
 
 _FAVORITE_WITH_PIECE = (
     "SELECT favorites.id AS favorite_id, favorites.user_id AS favorite_user_id,"
@@ -54,19 +54,25 @@ _MAX_ID = 2**63 - 1  # above every rowid
 class FavoriteRepository:
     """Every method takes the acting `user_id`; users only ever see their own rows."""
 
-    def __init__(self, executor: Executor, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, executor: Executor, clock: Callable[[], datetime], max_per_user: int = MAX_FAVORITES
+    ) -> None:
         self._db = executor
         self._clock = clock
+        self._max_per_user = max_per_user
 
     async def add(self, user_id: int, generation_id: int) -> FavoriteAdded:
         """Star a piece. Idempotent: starring it again returns the existing favourite
         with `created=False` (a double click must not create two rows).
 
-        Raises `NotFound` if the piece has been deleted.
+        Raises `NotFound` if the piece has been deleted, `LimitReached` when the user already
+        has the most favourites allowed.
         """
         async with self._db.transaction():
-            # Look-then-insert: two clicks at once must find, not both insert, the row.
-            await self._db.lock("favorites", f"{user_id}:{generation_id}")
+            # Look-then-insert: two clicks at once must find, not both insert, the row; and
+            # the per-user count must see every other star of this user, so the lock is the
+            # user's, not the piece's.
+            await self._db.lock("favorites", user_id)
             existing = await self._db.fetch_one(
                 "SELECT id, user_id, generation_id, created_at FROM favorites"
                 " WHERE user_id = ? AND generation_id = ?",
@@ -79,6 +85,8 @@ class FavoriteRepository:
             )
             if piece is None:
                 raise NotFound("That piece has been deleted, so it can't be favourited.")
+            if await self.count(user_id) >= self._max_per_user:
+                raise LimitReached("favourites", self._max_per_user, "/favorites remove")
             created_at = to_db_time(self._clock())
             new_id = await self._db.insert(
                 "INSERT INTO favorites (user_id, generation_id, created_at) VALUES (?, ?, ?)",

@@ -90,7 +90,7 @@ class PromptRepository:
                 )
                 return await self._by_id(existing["id"])
             if await self.count(user_id) >= self._max_per_user:
-                raise LimitReached("saved prompts", self._max_per_user)
+                raise LimitReached("saved prompts", self._max_per_user, "/prompts delete")
             new_id = await self._db.insert(
                 "INSERT INTO saved_prompts (user_id, name, name_key, text, form, options,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

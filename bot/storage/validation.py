@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.errors import InvalidName, TooLong
@@ -27,6 +28,19 @@ MAX_GAME_LINE_CHARS = 200  # one line of a poem game (the issue's 1-200 characte
 # (a bug that appends forever) is refused instead of growing the file each move.
 MAX_GAME_STATE_CHARS = 100_000
 MAX_SAVED_PROMPTS = 100
+MAX_FAVORITES = 500
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """How many saved items each user may keep (config ``[limits]``). Each is enforced where
+    the row is inserted, in the same transaction as the count, so a double click cannot go
+    over it."""
+
+    favorites: int = MAX_FAVORITES
+    prompts: int = MAX_SAVED_PROMPTS
+
+
 MAX_PAGE_SIZE = 100
 MAX_AUTOCOMPLETE = 25  # Discord shows at most 25 choices.
 

@@ -50,7 +50,7 @@ def test_copies_everything_keeps_ids_and_never_reuses_one(
 
     assert main(["--config", str(config), "db", "migrate-to", url]) == 0
     out = capsys.readouterr().out
-    assert "generations" in out and "All 23 tables match" in out
+    assert "generations" in out and "All 24 tables match" in out
 
     async def check() -> None:
         db = await Database.open(url, clock=TickingClock())
@@ -79,7 +79,7 @@ def test_copies_everything_keeps_ids_and_never_reuses_one(
     assert main(["--config", str(config), "db", "migrate-to", url]) == 1
     assert "already holds Inkwell data" in capsys.readouterr().err
     assert main(["--config", str(config), "db", "migrate-to", url, "--replace"]) == 0
-    assert "All 23 tables match" in capsys.readouterr().out
+    assert "All 24 tables match" in capsys.readouterr().out
     asyncio.run(postgres.drop_database(url))
 
 
