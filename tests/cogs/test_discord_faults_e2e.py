@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import re
 
+import pytest
+
 from bot.generation.types import GenerationRequest, SamplingParams
 from tests.cogs.conftest import build_stack
 from tests.cogs.test_discord_e2e import bot_client, finished, synced
@@ -117,3 +119,46 @@ def late_posts(server):
         for r in server.requests_to(CHANNEL_POST)
         if r.status == 200 and "Written by AI" in (r.json or {}).get("content", "")
     ]
+
+
+@pytest.mark.parametrize("how", ["closed", "op 7 reconnect"])
+async def test_a_gateway_drop_mid_piece_resumes_losing_and_doubling_nothing(
+    tiny_gpt2_dir, tmp_path, fake_discord, how
+):
+    async with (
+        build_stack(tiny_gpt2_dir, tmp_path, fake_discord, max_new_tokens_cap=240) as stack,
+        bot_client(stack) as bot,
+    ):
+        server = stack.server
+        await synced(bot)
+        streaming = await server.slash(
+            "generate", {"prompt": "Once upon a time", "max_tokens": 240, "seed": 5}, user="bob"
+        )
+        await server.wait_for(lambda: any(r.status == 200 for r in streaming.original_edits()))
+        server.gateway.resumes_open.clear()  # the bot stays away until the test lets it back
+        if how == "closed":
+            await server.drop_connection(4000)  # resumable, like a network blip
+        else:
+            await server.gateway.request_reconnect()
+        await server.wait_for(lambda: not server.gateway.live_sessions())
+        assert not has_final(streaming), "the piece finished before the drop"
+        # Sent while the bot is away: the fake keeps it and replays it on RESUME.
+        queued = await server.slash(
+            "generate", {"prompt": "Hello", "max_tokens": 8, "seed": 6}, user="alice"
+        )
+        await server.wait_for(lambda: server.gateway.resume_count == 1)
+        server.gateway.resumes_open.set()
+        await finished(streaming, server, within=60)
+        await finished(queued, server, within=60)
+    assert server.gateway.resume_count == 1 and server.gateway.identify_count == 1
+    for handle in (streaming, queued):
+        callbacks = [r for r in handle.responses() if r.path.endswith("/callback")]
+        assert len(callbacks) == 1 and callbacks[0].status == 200
+        finals = [r for r in handle.original_edits() if "Written by AI" in r.json["content"]]
+        assert len(finals) == 1 and finals[0].status == 200
+        assert PIECE_ID.search(finals[0].json["content"]) is not None
+    assert server.unhandled == []
+
+
+def has_final(handle) -> bool:
+    return any("Written by AI" in (r.json or {}).get("content", "") for r in handle.responses())
