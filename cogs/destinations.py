@@ -73,7 +73,7 @@ class _StreamedMessage:
             else:
                 continue
             now = time.monotonic()
-            due = now - last_edit >= self._interval or update.queue_position is not None
+            due = now - last_edit >= self._interval or bool(update.queue_position)
             if content != shown and due and now >= hold_until:
                 wait = await self._show_progress(content)
                 # Timed from the end of the edit: a slow (rate-limited) edit delays the next

@@ -12,6 +12,7 @@ import pytest
 from bot.generation.types import GenerationRequest, SamplingParams
 from tests.cogs.conftest import build_stack
 from tests.cogs.test_discord_e2e import bot_client, finished, synced
+from tests.fakediscord import SEND_MESSAGES
 
 EDIT_ORIGINAL = "PATCH /webhooks/{app_id}/{token}/messages/{message_id}"
 CHANNEL_POST = "POST /channels/{channel_id}/messages"
@@ -162,3 +163,22 @@ async def test_a_gateway_drop_mid_piece_resumes_losing_and_doubling_nothing(
 
 def has_final(handle) -> bool:
     return any("Written by AI" in (r.json or {}).get("content", "") for r in handle.responses())
+
+
+async def test_a_late_piece_where_the_bot_may_not_post_goes_to_the_users_dms(stack):
+    server = stack.server
+    muted = await server.add_channel("muted")
+    await server.set_overwrite(muted, server.user("bot"), deny=SEND_MESSAGES)
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        await server.wait_for(lambda: bot.get_channel(muted.id) is not None)
+        server.interaction_age = 14.6 * 60
+        await server.slash(
+            "generate", {"prompt": "Hello", "seed": 4, "max_tokens": 8}, user="alice", channel=muted
+        )
+        await server.wait_for(lambda: bool(late_posts(server)), timeout=30)
+    refused = [r for r in server.requests_to(CHANNEL_POST) if r.status == 403]
+    assert [r.path for r in refused] == [f"/channels/{muted.id}/messages"]
+    (post,) = late_posts(server)
+    assert post.path == f"/channels/{server.dm_channel(server.user('alice')).id}/messages"
+    assert post.json["allowed_mentions"] == NO_PINGS
