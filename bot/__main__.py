@@ -15,6 +15,10 @@ from bot.voice.cli import add_train_parser, run_train
 
 log = logging.getLogger("bot")
 
+# `run`'s exit code when another process already serves this token and database: not 1, so a
+# supervisor (or a person) can tell "refused to double the bot" from a crash.
+ALREADY_RUNNING = 3
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's arguments."""
@@ -209,11 +213,16 @@ def _reload_model(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_discord(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.instance_lock import AlreadyRunning
     from cogs.launcher import run_bot, sync_commands
 
     configure_logging(settings)
     if args.command == "run":
-        asyncio.run(run_bot(settings))
+        try:
+            asyncio.run(run_bot(settings))
+        except AlreadyRunning as error:
+            print(f"Error: {error.user_message}", file=sys.stderr)
+            return ALREADY_RUNNING
         return 0
     guild = None if args.everywhere else args.guild or settings.discord.dev_guild_id or None
     names = asyncio.run(sync_commands(settings, guild))

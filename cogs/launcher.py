@@ -33,6 +33,7 @@ from bot.ops.runtime import Operations, build_metrics
 from bot.ops.stats import Vitals
 from bot.shards import ShardGroup
 from bot.storage import Database
+from bot.storage.instance_lock import hold_instance_lock
 from bot.writing.fairness import FairnessGate
 from bot.writing.flow import WriteFlow
 from bot.writing.pieces import WritingService
@@ -166,6 +167,14 @@ async def run_bot(settings: Settings) -> None:
     token = discord_token()
     if token is None:
         raise InkwellError(NO_TOKEN)
+    # Before the model loads or anything connects: a second process must cost nothing.
+    async with hold_instance_lock(
+        settings.storage.location(), token, shard_group(settings.discord)
+    ):
+        await _serve(settings, token)
+
+
+async def _serve(settings: Settings, token: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in STOP_SIGNALS:

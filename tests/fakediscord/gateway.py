@@ -94,6 +94,9 @@ class Gateway:
         self.identify_count = 0
         self.resume_count = 0
         self._sockets: set[web.WebSocketResponse] = set()
+        # Cleared by a test to hold RESUMEs back: the bot stays away while events queue up.
+        self.resumes_open = asyncio.Event()
+        self.resumes_open.set()
 
     # ---- public API -------------------------------------------------------------------------
 
@@ -206,13 +209,16 @@ class Gateway:
         self, ws: web.WebSocketResponse, data: dict[str, Any]
     ) -> GatewaySession | None:
         self.resume_count += 1
+        await self.resumes_open.wait()
         session = self.sessions.get(data.get("session_id", ""))
         if session is None:
             await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
             return None
-        session.ws = ws
         last_seen = int(data.get("seq") or 0)
         async with session.send_lock:
+            # Attached under the lock: an event dispatched meanwhile is either in the backlog
+            # replayed here or sent after it, never both (a doubled interaction).
+            session.ws = ws
             for frame in list(session.backlog):
                 if frame["s"] > last_seen:
                     await ws.send_str(json.dumps(frame))

@@ -43,6 +43,7 @@ class InteractionHandle:
     modal: dict[str, Any] | None = None  # data of a type-9 (modal) callback
     choices: list[dict[str, Any]] | None = None  # data of a type-8 (autocomplete) callback
     expired: bool = False  # the bot answered after the deadline
+    token_expired: bool = False  # 15 minutes are over: webhook routes answer 401 (50027)
 
     def responses(self) -> list[RecordedRequest]:
         """Callback + webhook requests made with this token, in arrival order."""
@@ -135,6 +136,8 @@ class InteractionMixin:
         locale: str = "en-US",
     ) -> InteractionHandle:
         iid, token = self.new_id(), f"fake.{secrets.token_urlsafe(32)}"
+        # A back-dated snowflake: discord.py's Interaction.created_at then says it is this old.
+        iid -= int(self.interaction_age * 1000) << 22
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.world.application_id),

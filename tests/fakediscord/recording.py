@@ -90,7 +90,7 @@ async def record(request: web.Request, path: str) -> RecordedRequest:
     )
 
 
-def json_response(status: int, body: Any) -> web.Response:
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
     """Discord-exact JSON response.
 
     aiohttp's ``json_response`` appends ``; charset=utf-8`` and discord.py's ``json_or_text``
@@ -102,5 +102,5 @@ def json_response(status: int, body: Any) -> web.Response:
     return web.Response(
         status=status,
         body=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )

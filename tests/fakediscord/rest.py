@@ -132,6 +132,10 @@ class RestApi:
             req.route, handler, params = found
             if "token" in params:  # index per interaction so handles don't rescan everything
                 self.server.requests_by_token.setdefault(params["token"], []).append(req)
+            limited = self.server.rate_limited(req)
+            if limited is not None:
+                req.status, req.response = 429, limited[0]
+                return json_response(429, *limited)
             try:
                 if req.route in self.server.faults:
                     self.server.faults.remove(req.route)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .faults import INVALID_WEBHOOK_TOKEN
 from .messages import EPHEMERAL, LOADING, StoredMessage
 from .payloads import user_payload
 from .rest import ApiError, Params, Result, Router, unknown
@@ -53,6 +54,9 @@ class InteractionRoutes:
         handle = self.server.interactions_by_token.get(params["token"])
         if handle is None or int(params["app_id"]) != self.server.world.application_id:
             raise unknown("Webhook", 10015)
+        if handle.token_expired:
+            # 15 minutes after the interaction, Discord refuses its token on every webhook route.
+            raise ApiError(401, "Invalid Webhook Token", INVALID_WEBHOOK_TOKEN)
         return handle
 
     def _message_extra(self, handle: InteractionHandle) -> dict[str, Any]:

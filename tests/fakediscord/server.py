@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from .channels import ChannelMixin
+from .faults import RateLimitRule, RouteMatcher
 from .gateway import Gateway, GatewaySession
 from .interactions import InteractionHandle, InteractionMixin
 from .messages import MessageStore, StoredMessage
@@ -81,6 +82,9 @@ class FakeDiscord(InteractionMixin, ChannelMixin):
         # Route names ("POST /webhooks/{app_id}/{token}") whose next call is refused with 403,
         # to test how the bot copes when Discord says no halfway through a reply.
         self.faults: list[str] = []
+        self.rate_limits: list[RateLimitRule] = []  # see rate_limit()
+        # Seconds by which new interactions' snowflakes are back-dated (see expire_token()).
+        self.interaction_age = 0.0
         self.commands = CommandRegistry(self.world.application_id, self.new_id)
         self.adhoc_command_ids: dict[tuple[str, int], int] = {}
         self.store = MessageStore(self.new_id, self._attachment_url, self.lookup_user)
@@ -240,6 +244,32 @@ class FakeDiscord(InteractionMixin, ChannelMixin):
         self.requests.clear()
         self.unhandled.clear()
         self.requests_by_token.clear()
+
+    # ---- faults -----------------------------------------------------------------------------
+
+    def rate_limit(
+        self,
+        route: RouteMatcher,
+        *,
+        times: int = 1,
+        retry_after: float = 0.3,
+        is_global: bool = False,
+    ) -> RateLimitRule:
+        """Answer the next ``times`` requests matching ``route`` (a route template such as
+        ``"PATCH /webhooks/{app_id}/{token}/messages/{message_id}"``, or a predicate on the
+        recorded request) with 429 and ``retry_after`` seconds."""
+        rule = RateLimitRule(route, times, retry_after, is_global)
+        self.rate_limits.append(rule)
+        return rule
+
+    def rate_limited(self, req: RecordedRequest) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The 429 (body, headers) for ``req`` if a rule takes it, else None."""
+        rule = next((r for r in self.rate_limits if r.matches(req)), None)
+        return None if rule is None else rule.answer()
+
+    def expire_token(self, handle: InteractionHandle) -> None:
+        """The interaction's 15 minutes are over: its webhook routes now answer 401 50027."""
+        handle.token_expired = True
 
     # ---- gateway passthroughs ---------------------------------------------------------------
 
