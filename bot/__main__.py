@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         "not a terminal",
     )
     console.add_argument("--model", help="override model.name for this run")
+    console.add_argument(
+        "--adapter",
+        metavar="NAME",
+        help="write in a voice trained by `train` (a name in voice.adapters_dir, or a folder)",
+    )
     console.add_argument("--verbose", action="store_true", help="show log messages")
     commands.add_parser("run", help="serve Discord (token from INKWELL_DISCORD_TOKEN)")
     sync = commands.add_parser("sync", help="publish the slash commands to Discord")
@@ -387,7 +392,10 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
             progress.close()
         # One person at a terminal: no cooldown between pieces.
         flow = WriteFlow(
-            WritingService(generation), database, FairnessGate(database), cooldown_seconds=0
+            WritingService(generation, voice=args.adapter),
+            database,
+            FairnessGate(database),
+            cooldown_seconds=0,
         )
         console = Console(
             flow,

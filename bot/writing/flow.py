@@ -312,7 +312,8 @@ class WriteFlow:
         sampling = _with_guild_defaults(draft.sampling, guild)
         rating = self.content_rating(requester.guild_id, nsfw=requester.nsfw)
         words = guild.blocked_words if guild is not None else frozenset()
-        async for update in self._filtered(draft, sampling, rating, words):
+        voice = guild.voice_adapter if guild is not None else None
+        async for update in self._filtered(draft, sampling, rating, words, voice):
             if update.piece is None:
                 yield WriteUpdate(text=update.text, queue_position=update.queue_position)
                 continue
@@ -338,13 +339,19 @@ class WriteFlow:
             )
 
     async def _filtered(
-        self, draft: Draft, sampling: SamplingParams, rating: Rating, words: frozenset[str]
+        self,
+        draft: Draft,
+        sampling: SamplingParams,
+        rating: Rating,
+        words: frozenset[str],
+        voice: str | None,
     ) -> AsyncIterator[WritingUpdate]:
         """The writing, through the content filter: every preview masked; a finished piece
         the filter catches written once more with the next seed, then masked if it still is.
         No raw word ever leaves here, so no destination can show one."""
         for attempt in range(2):
-            async with contextlib.aclosing(self._writing.stream(draft.spec, sampling)) as stream:
+            writing = self._writing.stream(draft.spec, sampling, voice)
+            async with contextlib.aclosing(writing) as stream:
                 async for update in stream:
                     if update.piece is None:
                         text = self._content.check(update.text, rating, words).masked()

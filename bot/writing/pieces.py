@@ -72,8 +72,11 @@ class WritingUpdate:
 class WritingService:
     """Writes pieces with whatever model the generator has loaded."""
 
-    def __init__(self, generator: TextGenerator) -> None:
+    def __init__(self, generator: TextGenerator, *, voice: str | None = None) -> None:
         self._generator = generator
+        # The voice (a LoRA adapter's name) pieces are written in when their guild has none:
+        # the console's --adapter.
+        self._voice = voice
 
     @property
     def model(self) -> ModelInfo:
@@ -93,8 +96,10 @@ class WritingService:
         rests after a failed load, or is still loading), before any work is queued."""
         _ = self._generator.info
 
-    def request_for(self, spec: PieceSpec, sampling: SamplingParams) -> GenerationRequest:
-        """The generation request for ``spec``: template, length and stop rule."""
+    def request_for(
+        self, spec: PieceSpec, sampling: SamplingParams, voice: str | None = None
+    ) -> GenerationRequest:
+        """The generation request for ``spec``: template, length, stop rule and voice."""
         prompt = forms.build_prompt(spec, chat=self._generator.info.chat)
         if sampling.max_new_tokens is None:
             sampling = dataclasses.replace(
@@ -106,10 +111,11 @@ class WritingService:
             sampling=sampling,
             stop=lambda text: forms.stop_index(spec, text),
             constraint=forms.constraint_for(spec),
+            adapter=voice or self._voice,
         )
 
     async def stream(
-        self, spec: PieceSpec, sampling: SamplingParams
+        self, spec: PieceSpec, sampling: SamplingParams, voice: str | None = None
     ) -> AsyncIterator[WritingUpdate]:
         """Yield queue positions and settled text, then the finished piece.
 
@@ -121,7 +127,8 @@ class WritingService:
             started = False
             try:
                 # Closed at once if our caller stops early, so the slot is freed at once too.
-                async with contextlib.aclosing(self._stream_once(asked, spec, sampling)) as once:
+                once_only = self._stream_once(asked, spec, sampling, voice)
+                async with contextlib.aclosing(once_only) as once:
                     async for update in once:
                         started = True
                         yield update
@@ -133,10 +140,10 @@ class WritingService:
                 spec = shorter
 
     async def _stream_once(
-        self, asked: PieceSpec, spec: PieceSpec, sampling: SamplingParams
+        self, asked: PieceSpec, spec: PieceSpec, sampling: SamplingParams, voice: str | None
     ) -> AsyncIterator[WritingUpdate]:
         """One generation for ``spec``; the piece is attributed to what was ``asked``."""
-        request = self.request_for(spec, sampling)
+        request = self.request_for(spec, sampling, voice)
         shown = ""
         # Closed at once when we return early (the piece is done), not when the garbage
         # collector gets to it: until then the engine or the server holds its slot.
@@ -158,7 +165,10 @@ class WritingService:
                         piece=Piece(
                             spec=asked,
                             text=text,
-                            model=result.model,
+                            # The attribution names the voice beside the model.
+                            model=result.model
+                            if result.adapter is None
+                            else f"{result.model} · voice {result.adapter}",
                             sampling=result.sampling,
                             finish_reason=result.finish_reason,
                             seconds=result.seconds,

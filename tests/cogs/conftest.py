@@ -62,7 +62,7 @@ async def build_stack(
         stack_settings(str(model_dir), **generation_settings),
         voice=VoiceSettings(adapters_dir=str(tmp_path / "voices")),
     )
-    generation = GenerationService(settings.model, settings.generation)
+    generation = GenerationService(settings.model, settings.generation, settings.voice)
     await generation.start()
     database = await Database.open(tmp_path / "inkwell.db")
     flow = WriteFlow(

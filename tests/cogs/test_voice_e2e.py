@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cogs.test_discord_e2e import bot_client, synced
+from tests.cogs.test_discord_e2e import bot_client, finished, synced
 from tests.fakediscord import EPHEMERAL
 
 OTHER_GUILD = 4242
@@ -76,3 +76,42 @@ async def test_choosing_a_voice_and_reading_its_card(stack):
     assert after.startswith("@\u200beveryone") and "\\*\\*loud\\*\\*" in after
     assert "no voice called 'theirs'" in peek.private_answer()["content"]
     assert stack.database.guild_settings.cached(guild).voice_adapter is None
+
+
+def train_tiny_voice(model_dir: Path, folder: Path) -> None:
+    """A real adapter for the tiny model, a few steps on a made-up corpus."""
+    from bot.generation.loading import load_model
+    from bot.voice.training import TrainingPlan, save_adapter, train, with_adapter
+
+    loaded = load_model(str(model_dir), cache_dir=folder.parent / "cache", onednn=False)
+    plan = TrainingPlan(max_steps=6, learning_rate=1e-2)
+    model = with_adapter(loaded.model, plan)
+    texts = [f"gulls over the harbour wall, number {n}" for n in range(8)]
+    train(model, loaded.tokenizer, texts, folder, plan)
+    save_adapter(model, folder, {"steps": 6})
+
+
+async def test_a_servers_voice_writes_its_pieces_and_is_named_in_the_attribution(
+    stack, tiny_gpt2_dir
+):
+    server = stack.server
+    guild = server.guild.id
+    voices = Path(stack.make_bot().settings.voice.adapters_dir)
+    train_tiny_voice(tiny_gpt2_dir, voices / "harbour")
+    await stack.database.voices.record_adapter(
+        name="harbour", guild_id=guild, base_model="tiny", author_ids=[1], pieces=8, card={}
+    )
+    poem = {"topic": "the harbour", "seed": 7}
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        base = await server.slash("poem", poem, user="alice")
+        base_text = " ".join(m.content for m in await finished(base, server))
+        chosen = await server.slash("settings voice", {"adapter": "harbour"}, user="mod")
+        await chosen.wait_private_answer()
+        voiced = await server.slash("poem", poem, user="bob")
+        voiced_text = " ".join(m.content for m in await finished(voiced, server))
+    assert "voice harbour" in voiced_text and "voice harbour" not in base_text
+    body = voiced_text.split("-# ✍")[0]
+    assert body != base_text.split("-# ✍")[0]  # the same seed, another voice
+    bobs = await stack.database.generations.list_for_user(server.user("bob").id)
+    assert [r.model.endswith("· voice harbour") for r in bobs] == [True]
