@@ -41,6 +41,9 @@ MAX_HOLD_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
+ACKNOWLEDGE_SECONDS = 3.0  # Discord drops an interaction not acknowledged by then
+
+
 class _StreamedMessage:
     """The streaming shared by both destinations; subclasses say how to edit the first
     message and how to send another."""
@@ -127,6 +130,12 @@ class InteractionReply(_StreamedMessage):
         super().__init__(interval=interval)
         self._interaction = interaction
         self._late: LateDelivery | None = None
+
+    def seconds_to_acknowledge(self) -> float:
+        """What is left of Discord's 3 seconds, counted from when Discord made the interaction
+        (a busy event loop may have held it long before the handler ran)."""
+        age = (discord.utils.utcnow() - self._interaction.created_at).total_seconds()
+        return ACKNOWLEDGE_SECONDS - age
 
     async def accept(self) -> None:
         """Acknowledge within Discord's 3 seconds: a public "thinking…" reply."""

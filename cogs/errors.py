@@ -20,7 +20,15 @@ import discord
 from discord import app_commands
 
 from bot.errors import InkwellError
-from bot.ops.interactions import ERROR, OK, REFUSED, STOPPED, InteractionLog, component_name
+from bot.ops.interactions import (
+    ERROR,
+    EXPIRED,
+    OK,
+    REFUSED,
+    STOPPED,
+    InteractionLog,
+    component_name,
+)
 from bot.safety import ContentBlocked
 from bot.writing.flow import PieceStopped
 from cogs.access import OwnerOnly
@@ -33,6 +41,7 @@ STARTED = "inkwell_started"  # perf_counter() when the handler began, in Interac
 
 # Discord's own names for permissions whose API names differ.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction it no longer knows
 APOLOGY = "Sorry — something went wrong on my side. It has been logged; please try again."
 
 
@@ -115,6 +124,13 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     if isinstance(original, PieceStopped):
         # The reply itself already says the piece was stopped for a restart.
         interaction_finished(interaction, STOPPED)
+        return
+    if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+        # Discord dropped it before we acknowledged (a busy loop held it past 3 s): there is
+        # nothing left to answer, an apology included. One line, not a traceback.
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        log.warning("Interaction %s was %.1f s old: Discord had dropped it", interaction.id, age)
+        interaction_finished(interaction, EXPIRED)
         return
     message = user_message_for(error)
     _counted(interaction, error)

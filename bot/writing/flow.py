@@ -34,7 +34,7 @@ from bot.storage import (
 )
 from bot.writing.destination import Destination, WriteUpdate
 from bot.writing.drafts import Draft
-from bot.writing.fairness import FairnessGate
+from bot.writing.fairness import PATIENCE_SECONDS, FairnessGate
 from bot.writing.pieces import Piece, WritingService, WritingUpdate
 from bot.writing.requester import Requester, RequesterKind, user_slot
 
@@ -182,7 +182,13 @@ class WriteFlow:
                     accepted = True
                     await destination.accept()
 
-            slot = self._gate.slot(requester.slot_key, requester.guild_id, cooldown, on_slow=accept)
+            slot = self._gate.slot(
+                requester.slot_key,
+                requester.guild_id,
+                cooldown,
+                on_slow=accept,
+                patience=_patience(destination),
+            )
             try:
                 async with slot:
                     if self._stopping:  # shutdown is stopping pieces: don't start one now
@@ -454,3 +460,13 @@ def channel_mentions(channel_ids: Iterable[int], limit: int = 20) -> str:
     shown = ", ".join(f"<#{c}>" for c in ids[:limit])
     more = len(ids) - limit
     return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _patience(destination: Destination) -> float:
+    """How long the slot may take before the request is acknowledged first: a second, less
+    for a request that reached us late (a destination that must be acknowledged in time says
+    how long it has left), keeping a second for the acknowledgement itself."""
+    left = getattr(destination, "seconds_to_acknowledge", None)
+    if not callable(left):
+        return PATIENCE_SECONDS
+    return min(PATIENCE_SECONDS, max(left() - 1.0, 0.0))

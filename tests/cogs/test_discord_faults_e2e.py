@@ -5,6 +5,7 @@ wait, and a gateway that drops while a piece streams."""
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 
 import pytest
@@ -182,3 +183,23 @@ async def test_a_late_piece_where_the_bot_may_not_post_goes_to_the_users_dms(sta
     (post,) = late_posts(server)
     assert post.path == f"/channels/{server.dm_channel(server.user('alice')).id}/messages"
     assert post.json["allowed_mentions"] == NO_PINGS
+
+
+async def test_an_interaction_discord_dropped_gets_no_apology_and_no_traceback(stack, caplog):
+    """Past Discord's 3 seconds the callback is refused (404, 10062): there is no one left to
+    tell, so the bot writes one warning and sends nothing more for it."""
+    caplog.set_level(logging.INFO)
+    server = stack.server
+    async with bot_client(stack) as bot:
+        await synced(bot)
+        server.interaction_deadline = 0.0  # every acknowledgement arrives too late
+        handle = await server.slash("help", {}, user="alice")
+        await server.wait_for(lambda: handle.expired, timeout=10)
+        await server.wait_for(
+            lambda: any("Discord had dropped it" in r.getMessage() for r in caplog.records),
+            timeout=10,
+        )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert handle.followups() == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.ops.interactions"]
+    assert any("outcome=expired" in line for line in lines), lines

@@ -276,3 +276,21 @@ async def test_a_refusal_after_a_slow_acknowledgement_replaces_the_placeholder(p
         await make_flow(parts).write(member(1), destination, draft())
     assert destination.accepted and destination.updates == []
     assert destination.stopped and "still writing" in destination.stopped[0]
+
+
+def test_a_request_that_reached_us_late_waits_less_for_its_slot() -> None:
+    """Patience counts from when Discord made the interaction, keeping a second to answer."""
+    from bot.writing.fairness import PATIENCE_SECONDS
+    from bot.writing.flow import _patience
+
+    class Late:
+        def __init__(self, left: float) -> None:
+            self.left = left
+
+        def seconds_to_acknowledge(self) -> float:
+            return self.left
+
+    assert _patience(Late(2.9)) == PATIENCE_SECONDS
+    assert _patience(Late(1.5)) == pytest.approx(0.5)
+    assert _patience(Late(0.4)) == 0.0
+    assert _patience(object()) == PATIENCE_SECONDS  # type: ignore[arg-type]
