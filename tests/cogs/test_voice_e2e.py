@@ -4,12 +4,29 @@ its perplexities and its samples, filtered and without pings."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from bot.__main__ import main
 from tests.cogs.test_discord_e2e import bot_client, finished, synced
 from tests.fakediscord import EPHEMERAL
+from tests.storage.test_games import finished_poem, line
 
 OTHER_GUILD = 4242
+
+
+@pytest.fixture(autouse=True)
+def root_logger_kept() -> Iterator[None]:
+    """`python -m bot train`, run in-process, configures logging: put the root logger back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 async def a_voice(stack, name: str, guild_id: int | None, *, files: bool = True) -> None:
@@ -78,29 +95,38 @@ async def test_choosing_a_voice_and_reading_its_card(stack):
     assert stack.database.guild_settings.cached(guild).voice_adapter is None
 
 
-def train_tiny_voice(model_dir: Path, folder: Path) -> None:
-    """A real adapter for the tiny model, a few steps on a made-up corpus."""
-    from bot.generation.loading import load_model
-    from bot.voice.training import TrainingPlan, save_adapter, train, with_adapter
-
-    loaded = load_model(str(model_dir), cache_dir=folder.parent / "cache", onednn=False)
-    plan = TrainingPlan(max_steps=6, learning_rate=1e-2)
-    model = with_adapter(loaded.model, plan)
-    texts = [f"gulls over the harbour wall, number {n}" for n in range(8)]
-    train(model, loaded.tokenizer, texts, folder, plan)
-    save_adapter(model, folder, {"steps": 6})
+async def an_anthology(stack, guild: int, author: int) -> None:
+    """Twelve finished game poems in the guild, by a member who allowed training."""
+    await stack.database.voices.set_consent(author, True)
+    for n in range(12):
+        await finished_poem(
+            stack.database,
+            line(0, author, f"gulls over the harbour wall {n}", author_name="Alice"),
+            line(1, None, "and the tide says nothing", by_ai=True),
+            channel=1000 + n,
+            guild=guild,
+        )
 
 
 async def test_a_servers_voice_writes_its_pieces_and_is_named_in_the_attribution(
     stack, tiny_gpt2_dir
 ):
+    """A guild's anthology trains a voice through `python -m bot train`; chosen with
+    /settings voice, it writes the guild's pieces, and the attribution names it."""
     server = stack.server
     guild = server.guild.id
     voices = Path(stack.make_bot().settings.voice.adapters_dir)
-    train_tiny_voice(tiny_gpt2_dir, voices / "harbour")
-    await stack.database.voices.record_adapter(
-        name="harbour", guild_id=guild, base_model="tiny", author_ids=[1], pieces=8, card={}
+    await an_anthology(stack, guild, server.user("alice").id)
+    # The operator trains it with the real CLI, on the same database file the bot uses.
+    config = voices.parent / "train.toml"
+    config.write_text(
+        f'[model]\nname = "{tiny_gpt2_dir}"\ncache_dir = "{voices.parent / "cache"}"\n'
+        f'[storage]\ndatabase = "{stack.database.path}"\n[voice]\nadapters_dir = "{voices}"\n'
     )
+    argv = ["--config", str(config), "train", "--guild", str(guild), "--source", "anthology"]
+    assert await asyncio.to_thread(main, [*argv, "--out", "harbour", "--max-steps", "6"]) == 0
+    record = await stack.database.voices.adapter("harbour")
+    assert record is not None and record.pieces == 12 and record.authors == 1
     poem = {"topic": "the harbour", "seed": 7}
     async with bot_client(stack) as bot:
         await synced(bot)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,16 @@ from tests.storage.factories import add_piece
 GUILD = 900
 ALICE, BOB = 1, 2
 POEMS = [f"the harbour lamp {n} burns over the water, and the boats come home" for n in range(12)]
+
+
+@pytest.fixture(autouse=True)
+def root_logger_kept() -> Iterator[None]:
+    """`python -m bot train`, run in-process, configures logging: put the root logger back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def config(tmp_path: Path, model: Path) -> Path:
