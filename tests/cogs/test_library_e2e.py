@@ -241,7 +241,7 @@ async def test_library_commands_sync_with_descriptions_everywhere(stack):
     groups = {
         "favorites": {"list", "show", "remove", "export"},
         "prompts": {"save", "list", "use", "delete", "rename"},
-        "privacy": {"export", "delete"},
+        "privacy": {"export", "delete", "training"},
     }
     for group, subcommands in groups.items():
         assert {sub["name"] for sub in commands[group]["options"]} == subcommands
