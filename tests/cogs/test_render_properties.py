@@ -177,6 +177,7 @@ async def test_nothing_a_destination_posts_can_ping(topic: str, text: str) -> No
     channel.send = recorder.record("channel.send")
     interaction = MagicMock(spec=discord.Interaction)
     interaction.extras = {}
+    interaction.created_at = discord.utils.utcnow()  # fresh: its token has not lapsed
     interaction.response = MagicMock(spec=discord.InteractionResponse)
     interaction.response.defer = AsyncMock()
     interaction.edit_original_response = recorder.record("edit_original_response")
