@@ -69,7 +69,7 @@ class Console:
         self,
         flow: WriteFlow,
         database: Database,
-        out: TextIO = sys.stdout,
+        out: TextIO | None = None,
         requester: Requester | None = None,
         games: ConsoleGames | None = None,
         sprints: ConsoleSprints | None = None,
@@ -77,6 +77,8 @@ class Console:
         self._flow = flow
         self._database = database
         self._writing = flow.writing
+        # sys.stdout as it is now, not as it was at import (a test may have replaced it).
+        out = out or sys.stdout
         self._out = out
         self._requester = requester or Requester.user(CONSOLE_USER_ID, "console")
         self.last_piece: GenerationRecord | None = None

@@ -100,7 +100,7 @@ class FairnessGate:
         cooldown_seconds: float,
         *,
         on_slow: Callable[[], Awaitable[None]] | None = None,
-        patience: float = PATIENCE_SECONDS,
+        patience: float | None = None,
     ) -> AsyncIterator[None]:
         """Hold ``who``'s single slot; the cooldown starts when the piece ends well.
 
@@ -108,8 +108,8 @@ class FairnessGate:
         requester was told to try again, and must be able to. If the database takes longer
         than ``PATIENCE_SECONDS`` to answer (another program holds its write lock),
         ``on_slow`` runs meanwhile (Discord's acknowledgement can't wait), and the refusal,
-        if it comes, comes after it. ``patience`` shortens that wait for a request that
-        reached us late."""
+        if it comes, comes after it. ``patience`` (at most ``PATIENCE_SECONDS``) shortens
+        that wait for a request that reached us late."""
         lease = await self._take(
             who,
             STILL_WRITING,
@@ -142,7 +142,7 @@ class FairnessGate:
         who: SlotKey,
         busy_message: str,
         on_slow: Callable[[], Awaitable[None]] | None,
-        patience: float = PATIENCE_SECONDS,
+        patience: float | None = None,
         **rules: Any,
     ) -> str:
         """Take ``who``'s slot under a new lease token and return it, or raise the refusal."""
@@ -161,7 +161,9 @@ class FairnessGate:
         )
         try:
             if on_slow is not None:
-                done, _ = await asyncio.wait({taking}, timeout=max(patience, 0.0))
+                done, _ = await asyncio.wait(
+                    {taking}, timeout=max(PATIENCE_SECONDS if patience is None else patience, 0.0)
+                )
                 if not done:
                     await on_slow()
             refused = await asyncio.shield(taking)

@@ -32,9 +32,10 @@ from bot.storage import (
     StorageBusy,
     StorageFull,
 )
+from bot.writing import fairness
 from bot.writing.destination import Destination, WriteUpdate
 from bot.writing.drafts import Draft
-from bot.writing.fairness import PATIENCE_SECONDS, FairnessGate
+from bot.writing.fairness import FairnessGate
 from bot.writing.pieces import Piece, WritingService, WritingUpdate
 from bot.writing.requester import Requester, RequesterKind, user_slot
 
@@ -462,11 +463,11 @@ def channel_mentions(channel_ids: Iterable[int], limit: int = 20) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _patience(destination: Destination) -> float:
-    """How long the slot may take before the request is acknowledged first: a second, less
-    for a request that reached us late (a destination that must be acknowledged in time says
-    how long it has left), keeping a second for the acknowledgement itself."""
+def _patience(destination: Destination) -> float | None:
+    """How long the slot may take before the request is acknowledged first: the gate's own
+    patience (None), or less for a request that reached us late (a destination that must be
+    acknowledged in time says how long it has left), keeping a second to acknowledge it."""
     left = getattr(destination, "seconds_to_acknowledge", None)
     if not callable(left):
-        return PATIENCE_SECONDS
-    return min(PATIENCE_SECONDS, max(left() - 1.0, 0.0))
+        return None
+    return min(fairness.PATIENCE_SECONDS, max(left() - 1.0, 0.0))

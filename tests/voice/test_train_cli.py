@@ -160,7 +160,7 @@ def test_a_bad_adapter_name_is_refused(tiny_gpt2_dir, tmp_path, capsys):
     assert code == 1 and "can't be an adapter's name" in capsys.readouterr().err
 
 
-def test_the_console_writes_in_a_trained_voice(tiny_gpt2_dir, tmp_path, capsys):
+def test_the_console_writes_in_a_trained_voice(tiny_gpt2_dir, tmp_path, capfd):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in POEMS))
     settings = str(config(tmp_path, tiny_gpt2_dir))
@@ -180,11 +180,11 @@ def test_the_console_writes_in_a_trained_voice(tiny_gpt2_dir, tmp_path, capsys):
         )
         == 0
     )
-    capsys.readouterr()
+    capfd.readouterr()
     line = "/poem topic:the harbour seed:5"
     assert main(["--config", settings, "console", "--once", line, "--adapter", "harbour"]) == 0
-    voiced = capsys.readouterr().out
+    voiced = capfd.readouterr().out
     assert main(["--config", settings, "console", "--once", line]) == 0
-    base = capsys.readouterr().out
+    base = capfd.readouterr().out
     assert "voice harbour" in voiced and "voice harbour" not in base
     assert main(["--config", settings, "console", "--once", line, "--adapter", "nobody"]) != 0
