@@ -6,6 +6,7 @@ Every reply is private; what the channel sees is posted by the daily board.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -14,6 +15,7 @@ from discord.ext import commands
 
 from bot.community.daily import DailyService, PromptSource
 from bot.community.daily_schedule import zone_names
+from bot.storage.daily import DailyPrompt
 from cogs.daily_board import (
     COG_NAME,
     DAILY_ITEMS,
@@ -22,7 +24,7 @@ from cogs.daily_board import (
     open_entry_modal,
     prompt_embed,
 )
-from cogs.private import acknowledge, answer
+from cogs.private import acknowledge, answer, answer_with
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -31,6 +33,7 @@ NO_PINGS = discord.AllowedMentions.none()
 SourceChoice = Literal["any", "curated", "ai"]
 ModeChoice = Literal["post", "collect"]
 PeriodChoice = Literal["week", "month", "all"]
+FORM_PROMPT_SECONDS = 30.0
 
 
 def _require_manage_guild(interaction: discord.Interaction) -> None:
@@ -46,7 +49,23 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
     def __init__(self, bot: InkwellBot, service: DailyService) -> None:
         self._bot = bot
         self.service = service
+        self._form_prompts: dict[int, tuple[float, DailyPrompt]] = {}
         super().__init__()
+
+    async def _today_for_form(self, guild_id: int) -> DailyPrompt:
+        """Today's prompt, from memory when asked for in the last ``FORM_PROMPT_SECONDS``.
+
+        A modal must be the first answer, so this read cannot be deferred: on a busy loop two
+        queries can take past Discord's 3 s. A prompt a few seconds stale costs nothing, since
+        the submitted entry is checked against today's prompt again (and given back if the
+        day ended)."""
+        now = time.monotonic()
+        cached = self._form_prompts.get(guild_id)
+        if cached is not None and now - cached[0] < FORM_PROMPT_SECONDS:
+            return cached[1]
+        prompt = await self.service.today(guild_id)  # not found is not remembered
+        self._form_prompts[guild_id] = (now, prompt)
+        return prompt
 
     async def cog_load(self) -> None:
         """Register the buttons and the daily timer, and plan every schedule."""
@@ -166,18 +185,16 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
     @app_commands.command(name="today", description="Today's prompt")
     async def today(self, interaction: discord.Interaction) -> None:
         """Show today's prompt privately."""
+        await acknowledge(interaction)  # a busy loop can take seconds over the reads
         assert interaction.guild_id is not None
         prompt = await self.service.today(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=prompt_embed(prompt), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=prompt_embed(prompt))
 
     @app_commands.command(name="submit", description="Send your entry for today's prompt")
     async def submit(self, interaction: discord.Interaction) -> None:
         """Open the entry form (up to 4,000 characters)."""
         assert interaction.guild_id is not None
-        prompt = await self.service.today(interaction.guild_id)
-        await open_entry_modal(interaction, prompt)
+        await open_entry_modal(interaction, await self._today_for_form(interaction.guild_id))
 
     @app_commands.command(name="archive", description="Past prompts of the day")
     @app_commands.describe(before="Show prompts before this date (YYYY-MM-DD)")

@@ -24,7 +24,7 @@ from bot.library.rules import all_favorites, clamp_page, page_count
 from bot.storage import Database, FavoriteWithPiece, NotFound
 from cogs.errors import answering
 from cogs.library_render import PAGE_SIZE, favorites_page_embed, piece_embed
-from cogs.private import acknowledge, answer
+from cogs.private import acknowledge, answer, answer_with
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -132,12 +132,11 @@ class FavoritesCog(commands.GroupCog, name="favorites", description="Your saved 
         self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 10_000] = 1
     ) -> None:
         """Show a page of your favourites with ◀ ▶ buttons."""
+        await acknowledge(interaction)  # a busy loop can take seconds over the reads
         embed, view = await favorites_page(
             self._database, interaction.user.id, interaction.user.display_name, page - 1
         )
-        await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=embed, view=view)
 
     @app_commands.command(name="show", description="Read one of your favourites in full")
     @app_commands.rename(favorite_id="id")

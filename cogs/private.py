@@ -24,3 +24,19 @@ async def answer(interaction: discord.Interaction, text: str) -> None:
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def answer_with(
+    interaction: discord.Interaction,
+    *,
+    embed: discord.Embed,
+    view: discord.ui.View = discord.utils.MISSING,
+) -> None:
+    """Reply privately with an embed (and buttons): in the "thinking…" placeholder when the
+    interaction was acknowledged, so the buttons live on the one message the user sees."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_PINGS)
+    else:
+        await interaction.response.send_message(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_PINGS
+        )

@@ -154,6 +154,7 @@ class SprintCog(commands.GroupCog, name=COG_NAME, group_name="sprint"):
     @app_commands.command(name="status", description="Where this channel's sprint stands.")
     async def status(self, interaction: discord.Interaction) -> None:
         """Time left, who is writing, and your count."""
+        await acknowledge(interaction)  # a busy loop can take seconds over the reads
         assert interaction.channel_id is not None
         sprint = await self.service.in_channel(interaction.channel_id)
         members = await self.service.members(sprint.id)
@@ -175,6 +176,7 @@ class SprintCog(commands.GroupCog, name=COG_NAME, group_name="sprint"):
     @app_commands.command(name="stats", description="Your sprint totals and personal bests.")
     async def stats(self, interaction: discord.Interaction) -> None:
         """Totals and bests in this server."""
+        await acknowledge(interaction)
         found = await self.service.stats(interaction.user.id, interaction.guild_id)
         await answer(interaction, stats_text(found, piece_body(interaction.user.display_name)))
 

@@ -37,6 +37,8 @@ def reply(handle) -> dict:
     callback = handle.callback().json
     if callback["type"] == 4:
         return callback["data"]
+    if edits := handle.original_edits():  # the answer took the placeholder's place
+        return {**edits[-1].json, "flags": callback["data"]["flags"]}
     followups = handle.followups()
     assert followups, f"deferred (type {callback['type']}) but nothing followed"
     return followups[-1].payload
@@ -52,7 +54,7 @@ async def test_favorites_list_pages_newest_first_and_only_for_its_owner(stack):
     async with bot_client(stack) as bot:
         await synced(bot)
         listing = await server.slash("favorites list", {}, user="alice")
-        await listing.wait_callback()
+        await listing.wait_responses(2)  # "thinking…", then the list in its place
     message = listing.final_message()
     data = reply(listing)
     assert data["flags"] & EPHEMERAL and data["allowed_mentions"] == NO_PINGS

@@ -68,13 +68,19 @@ class InteractionHandle:
 
     def private_answer(self) -> dict[str, Any] | None:
         """What only the user saw: an ephemeral callback message, or after a deferral the
-        last ephemeral followup (None if neither has come yet)."""
+        last ephemeral followup, else the ephemeral placeholder once edited (None if none of
+        these has come yet)."""
         callback = self.callback()
         if callback is not None and callback.json and callback.json.get("type") == 4:
             data = callback.json["data"]
             return data if data.get("flags", 0) & EPHEMERAL else None
         private = [m for m in self.followups() if m.ephemeral]
-        return private[-1].payload if private else None
+        if private:
+            return private[-1].payload
+        original = self.final_message()  # the answer may take the placeholder's place
+        if self.original_edits() and original is not None and original.ephemeral:
+            return original.payload
+        return None
 
     async def wait_private_answer(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
         """Wait for ``private_answer`` and return it."""
