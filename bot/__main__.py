@@ -382,7 +382,7 @@ async def _console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.writing.pieces import WritingService
 
     # Open the database first: a bad path fails in a second, not after loading the model.
-    database = await Database.open(settings.storage.location())
+    database = await Database.open(settings.storage.location(), quotas=settings.limits.quotas())
     generation = build_generation_service(settings)
     try:
         progress = TerminalProgress(sys.stderr)

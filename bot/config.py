@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from bot.storage.validation import MAX_GENERATION_CHARS
+from bot.storage.validation import MAX_FAVORITES, MAX_GENERATION_CHARS, MAX_SAVED_PROMPTS, Quotas
 
 TOKEN_ENV_VARS = ("INKWELL_DISCORD_TOKEN", "DISCORD_TOKEN")
 # The model server's key (model.backend = "openai"); like the Discord token, never in a file.
@@ -227,6 +227,24 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """How much one member, and one server, may ask of Inkwell."""
+
+    commands_per_minute_user: int = _rule(
+        20, low=0, high=10_000, doc="slash commands, buttons and forms per member; 0 = no limit"
+    )
+    commands_per_minute_guild: int = _rule(
+        600, low=0, high=1_000_000, doc="the same for a whole server; 0 = no limit"
+    )
+    favorites_per_user: int = _rule(MAX_FAVORITES, low=1, high=100_000)
+    prompts_per_user: int = _rule(MAX_SAVED_PROMPTS, low=1, high=10_000)
+
+    def quotas(self) -> Quotas:
+        """The saved-item caps, as the database enforces them."""
+        return Quotas(favorites=self.favorites_per_user, prompts=self.prompts_per_user)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Inkwell can be configured with."""
 
@@ -239,6 +257,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
 
 
 def discord_token() -> str | None:

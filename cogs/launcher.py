@@ -66,7 +66,7 @@ def process_name(settings: DiscordSettings) -> str:
 
 @asynccontextmanager
 async def _built_bot(settings: Settings, *, load_model: bool) -> AsyncIterator[InkwellBot]:
-    database = await Database.open(settings.storage.location())
+    database = await Database.open(settings.storage.location(), quotas=settings.limits.quotas())
     # Metrics and the heartbeat belong to a serving bot, not to `sync`.
     metrics = build_metrics(settings) if load_model else None
     recent = RecentWindow()

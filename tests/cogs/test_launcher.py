@@ -42,3 +42,29 @@ async def test_missing_token_is_explained(settings, monkeypatch):
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     with pytest.raises(InkwellError, match="INKWELL_DISCORD_TOKEN"):
         await run_bot(settings)
+
+
+async def test_the_configured_caps_on_saved_items_hold_in_the_running_bot(settings, fake_discord):
+    from dataclasses import replace
+
+    from bot.config import LimitsSettings
+
+    capped = replace(settings, limits=LimitsSettings(prompts_per_user=1, favorites_per_user=1))
+    await sync_commands(capped, None)
+    task = asyncio.create_task(run_bot(capped))
+    try:
+        await fake_discord.wait_for(lambda: fake_discord.gateway.identify_count > 0, timeout=30)
+        await asyncio.sleep(0.5)  # READY, then the guild
+        first = await fake_discord.slash(
+            "prompts save", {"name": "one", "text": "a tide", "form": "continue"}
+        )
+        assert "Saved" in (await first.wait_private_answer(timeout=15))["content"]
+        second = await fake_discord.slash(
+            "prompts save", {"name": "two", "text": "a moon", "form": "continue"}
+        )
+        refused = (await second.wait_private_answer(timeout=15))["content"]
+        assert "limit of 1 saved prompts" in refused and "/prompts delete" in refused
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
