@@ -17,6 +17,7 @@ from bot.writing.drafts import Draft
 from bot.writing.flow import WriteFlow
 from cogs.destinations import write_reply
 from cogs.errors import InkwellTree, interaction_finished
+from cogs.gate import build_gate
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ EXTENSIONS = (
     "cogs.daily",
     "cogs.voice",
     "cogs.stats",
+    "cogs.owner",
 )
 
 
@@ -81,12 +83,27 @@ class InkwellBot(commands.AutoShardedBot):
         self.interactions = interactions or InteractionLog()
         # What /stats reports; a bot built without it (tests, tools) reports what it can.
         self.vitals = vitals or Vitals(settings=settings, database=database, recent=RecentWindow())
+        # Blocked members and servers, and the per-minute limits, before any routing.
+        self.gate = build_gate(self)
+        self.gate.install()
 
     async def setup_hook(self) -> None:
         """Load the cogs (each gets the flow, database and settings it needs); commands are
-        synced separately, on purpose."""
+        synced separately, on purpose. The blocklist is read, and the application's owners
+        learned, before the first interaction can arrive."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.gate.refresh()
+        if not self.settings.discord.owner_ids:
+            await self._learn_owners()
+
+    async def _learn_owners(self) -> None:
+        """Ask Discord who owns the application, so the gate (which cannot wait on Discord)
+        never refuses them."""
+        try:
+            await self.is_owner(discord.Object(id=0))  # type: ignore[arg-type]
+        except discord.HTTPException:
+            log.warning("Could not ask Discord who owns the application", exc_info=True)
 
     async def write_reply(self, interaction: discord.Interaction, draft: Draft) -> None:
         """Write ``draft`` into the reply of ``interaction`` (for buttons, which are not cogs)."""

@@ -4,8 +4,9 @@ The Discord layer says what ran and how it ended; this module knows nothing of D
 line is ``command poem user=1 guild=2 outcome=ok latency_ms=812`` in text, and the same as
 fields in JSON (``bot.ops.logs``). Outcomes: ``ok``; ``refused`` (a domain error shown to the
 user: a cooldown, a bad option, a missing permission); ``stopped`` (a restart cut it short);
-``expired`` (Discord dropped it before we could answer); ``error`` (a bug,
-logged with its traceback by the error handler).
+``expired`` (Discord dropped it before we could answer); ``blocked`` and ``limited`` (turned
+away at the door: the owner's blocklist, the per-minute limits); ``error`` (a bug, logged with
+its traceback by the error handler).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 OK, REFUSED, STOPPED, ERROR = "ok", "refused", "stopped", "error"
 EXPIRED = "expired"  # Discord dropped the interaction before it was acknowledged
+# Turned away before any handler ran (bot.safety.admission): the owner's blocklist, or the
+# per-minute command limits.
+BLOCKED, LIMITED = "blocked", "limited"
 # Ids in a component's custom_id ("inkwell:regen:123") would make every piece its own metric.
 _NUMBERS = re.compile(r":[0-9]+")
 

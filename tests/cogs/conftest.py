@@ -14,6 +14,7 @@ from bot.clock.dispatcher import Dispatcher
 from bot.config import (
     DiscordSettings,
     GenerationSettings,
+    LimitsSettings,
     ModelSettings,
     Settings,
     VoiceSettings,
@@ -55,12 +56,18 @@ def stack_settings(model_dir: str, **generation: int) -> Settings:
 
 @contextlib.asynccontextmanager
 async def build_stack(
-    model_dir: Path, tmp_path: Path, server: FakeDiscord, **generation_settings: int
+    model_dir: Path,
+    tmp_path: Path,
+    server: FakeDiscord,
+    limits: LimitsSettings | None = None,
+    **generation_settings: int,
 ) -> AsyncIterator[Stack]:
-    """The stack with its own generation limits (batch size, queue length, token cap)."""
+    """The stack with its own generation limits (batch size, queue length, token cap) and, if
+    given, its own command limits."""
     settings = dataclasses.replace(
         stack_settings(str(model_dir), **generation_settings),
         voice=VoiceSettings(adapters_dir=str(tmp_path / "voices")),
+        limits=limits or LimitsSettings(),
     )
     generation = GenerationService(settings.model, settings.generation, settings.voice)
     await generation.start()
