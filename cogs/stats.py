@@ -1,8 +1,5 @@
-"""/stats (owners everywhere; Manage Server for its own guild) and the owner's model reload.
-
-``/reload-model`` is a stand-in top-level command: the owner commands are to live under one
-``/owner`` group, where ``reload_model`` below is meant to be called from.
-"""
+"""/stats: owners everywhere; Manage Server for its own guild. (Reloading the model is the
+owner's /owner reload-model.)"""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ from discord.ext import commands
 from bot.errors import InkwellError
 from bot.ops.model_state import ModelState, ModelStatus
 from bot.ops.stats import StatsReport, Vitals
-from cogs.access import is_bot_owner, owner_only
+from cogs.access import is_bot_owner
 from cogs.private import NO_PINGS, acknowledge
 
 if TYPE_CHECKING:
@@ -101,16 +98,6 @@ def reload_outcome(status: ModelStatus) -> str:
     return f"😴 The model still could not be loaded: {status.reason or 'unknown reason'}"
 
 
-async def reload_model(interaction: discord.Interaction, vitals: Vitals) -> None:
-    """Reload the model for an owner (the caller checks that): deferred privately, since
-    loading takes seconds; a reload already under way is refused kindly."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    status = await vitals.reload_model()
-    await interaction.followup.send(
-        reload_outcome(status), ephemeral=True, allowed_mentions=NO_PINGS
-    )
-
-
 class Stats(commands.Cog):
     """Operations: how the bot is doing."""
 
@@ -128,12 +115,6 @@ class Stats(commands.Cog):
         await interaction.followup.send(
             embed=render_stats(report), ephemeral=True, allowed_mentions=NO_PINGS
         )
-
-    @app_commands.command(name="reload-model", description="Load the model again (bot owner)")
-    @owner_only()
-    async def reload(self, interaction: discord.Interaction) -> None:
-        """Try loading the model again without a restart."""
-        await reload_model(interaction, self._vitals)
 
 
 async def setup(bot: InkwellBot) -> None:

@@ -31,7 +31,7 @@ FEATURE_COMMANDS = frozenset(
         "daily",
         "voice",
         "stats",
-        "reload-model",
+        "owner",
     }
 )
 EVERY_COMMAND = CORE_COMMANDS | LIBRARY_COMMANDS | FEATURE_COMMANDS

@@ -6,7 +6,7 @@ that does not answer), the bot still connects to Discord; everything that needs 
 refused with ``WriterResting``, a domain error that the front ends show privately, and the
 reason is kept (one short line, secrets removed) for ``/stats``, the heartbeat and the log.
 ``reload`` tries again without a restart (``python -m bot reload-model`` or the owner's
-command); a second reload while one runs is refused kindly.
+/owner reload-model); a second reload while one runs is refused kindly.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ MAX_REASON_CHARS = 300  # room for a path or two, and what was wrong with the fi
 
 RESTING = (
     "✍️ The writer is resting: its model could not be loaded, so I can't write right now. "
-    "The bot's owner can see why in /stats and retry with `python -m bot reload-model`. "
+    "The bot's owner can see why in /stats and retry with /owner reload-model (or "
+    "`python -m bot reload-model`). "
     "Please try again later."
 )
 WAKING = "✍️ The writer is waking up (its model is loading). Please try again in a minute."

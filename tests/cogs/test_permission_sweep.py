@@ -66,7 +66,15 @@ ADMIN_SAMPLES: dict[str, Options] = {
 # refusal a plain member gets.
 OWNER_COMMANDS = {
     "stats": "is for the bot's owner",
-    "reload-model": "Only the bot's owner",
+    "owner reload-model": "Only the bot's owner",
+    "owner block": "Only the bot's owner",
+    "owner unblock": "Only the bot's owner",
+    "owner blocked": "Only the bot's owner",
+}
+# Options that would work for an owner: Bob blocked (and a block of him lifted).
+OWNER_OPTIONS: dict[str, Options] = {
+    "owner block": lambda server: {"kind": "user", "id": str(server.user("bob").id)},
+    "owner unblock": lambda server: {"kind": "user", "id": str(server.user("bob").id)},
 }
 # Commands for whoever started the game or sprint, or a member who may Manage Messages.
 HOST_COMMANDS = frozenset({"poemgame skip", "poemgame end", "sprint cancel"})
@@ -131,7 +139,13 @@ ID_OPTIONS = {
 ID_LIKE = ("id", "name", "old")
 # Options that look like ids but name something the caller is making, not a stored thing.
 # A voice is the server's, not a member's: test_voice_e2e asks for another server's voice.
-NEW_NAMES = {"prompts save": {"name"}, "voice card": {"name"}}
+# /owner block and unblock take the Discord id of any user or server: the owner's, not a member's.
+NEW_NAMES = {
+    "prompts save": {"name"},
+    "voice card": {"name"},
+    "owner block": {"id"},
+    "owner unblock": {"id"},
+}
 # Words in a command's description or docstring that say it needs a permission or a role.
 ADMIN_WORDS = ("manage server", "manage messages", "moderator", "host or", "owner")
 # Every restart-proof button, by its custom id's prefix, with who may press it. Those bound to
@@ -293,7 +307,8 @@ async def test_owner_commands_refuse_a_plain_member_and_change_nothing(stack: St
     async with game_bot(stack, ShiftedClock()):
         for name, refusal in OWNER_COMMANDS.items():
             async with unchanged(stack, f"/{name} by a plain member"):
-                refused = await server.slash(name, {}, user="alice")
+                options = OWNER_OPTIONS.get(name, no_options)(server)
+                refused = await server.slash(name, options, user="alice")
                 text = await said(refused, server)
             assert refusal in text, (name, text)
 

@@ -1,6 +1,6 @@
 """The model fails to load, for real (a tiny checkpoint with a broken config.json): the bot
 still connects, /poem is answered privately that the writer rests, /stats (owner, or Manage
-Server for its own guild) says why, and the owner's /reload-model brings the writer back
+Server for its own guild) says why, and the owner's /owner reload-model brings the writer back
 once the files are fixed."""
 
 from __future__ import annotations
@@ -116,16 +116,16 @@ async def test_a_model_that_fails_to_load_rests_and_comes_back_on_reload(
     # Not an owner: refused, and the reload too.
     refused = await stats_of(server, "alice")
     assert "Manage Server" in refused["content"]
-    denied = await (await server.slash("reload-model", user="mod")).wait_private_answer()
+    denied = await (await server.slash("owner reload-model", user="mod")).wait_private_answer()
     assert "owner" in denied["content"]
 
     # Still broken: the owner's reload says why.
-    again = await server.slash("reload-model", user="owner")
+    again = await server.slash("owner reload-model", user="owner")
     await server.wait_for(lambda: bool(again.followups()), timeout=30)
     assert "still could not be loaded" in again.followups()[-1].content
 
     (model / "config.json").write_text(good)
-    fixed = await server.slash("reload-model", user="owner")
+    fixed = await server.slash("owner reload-model", user="owner")
     await server.wait_for(lambda: bool(fixed.followups()), timeout=60)
     assert fixed.followups()[-1].ephemeral
     assert "loaded again" in fixed.followups()[-1].content
