@@ -5,6 +5,8 @@ An interaction is *settled* once its final answer is there; its outcome is one o
 * ``ok``: a piece, or the answer the command gives when it works (a modal counts);
 * ``busy``: a refusal that says "later" (queue full, guild share, cooldown, still writing,
   database busy): the way Inkwell is meant to degrade;
+* ``limited``: the per-minute command limits (``[limits]``) said "try again in N s": expected
+  too, once a level sends more than they allow;
 * ``refused``: any other refusal with a reason (not your turn, already submitted): the load
   test never asks for one, so each is a finding;
 * ``error``: the apology for a bug;
@@ -21,8 +23,9 @@ from cogs.errors import APOLOGY
 if TYPE_CHECKING:
     from tests.fakediscord import InteractionHandle
 
-OK, BUSY, REFUSED, ERROR, SILENCE = "ok", "busy", "refused", "error", "silence"
-OUTCOMES = (OK, BUSY, REFUSED, ERROR, SILENCE)
+OK, BUSY, LIMITED = "ok", "busy", "limited"
+REFUSED, ERROR, SILENCE = "refused", "error", "silence"
+OUTCOMES = (OK, BUSY, LIMITED, REFUSED, ERROR, SILENCE)
 DEFER_LIMIT = 3.0  # Discord drops an interaction not acknowledged within 3 s
 
 REFUSAL_MARK = "⚠️"  # cogs.errors.report_error starts every refusal with it
@@ -40,6 +43,8 @@ BUSY_TEXTS = (
     "database is busy",
     "database was busy",
 )
+# bot.safety.admission's answers past the commands-per-minute limits.
+LIMIT_TEXTS = ("You're going a little fast", "This server is sending me a lot")
 
 
 @dataclass
@@ -112,6 +117,8 @@ def classify(texts: list[str]) -> str:
         return ERROR
     if any(fragment in last for fragment in BUSY_TEXTS):
         return BUSY
+    if any(fragment in last for fragment in LIMIT_TEXTS):
+        return LIMITED
     return REFUSED
 
 
