@@ -85,17 +85,23 @@ class LevelResult:
 # --- the bot process ---------------------------------------------------------------------
 
 
-def write_config(folder: Path, model: str) -> Path:
+def write_config(folder: Path, model: str, *, door_limits: bool = True) -> Path:
     """The default configuration, except the model, the files, and (for the tiny model, whose
-    context is short) the token limits the tests use."""
+    context is short) the token limits the tests use. ``door_limits=False`` turns the
+    commands-per-minute limits off, to see where the bot itself gives."""
     limits = "max_new_tokens_cap = 48\nmax_prompt_tokens = 96\n" if model != "bundled" else ""
+    door = (
+        ""
+        if door_limits
+        else "[limits]\ncommands_per_minute_user = 0\ncommands_per_minute_guild = 0\n"
+    )
     config = folder / "config.toml"
     config.write_text(
         f'[model]\nname = "{model}"\n'
         f"[generation]\n{limits}"
         f'[storage]\ndatabase = "{folder / "bot.db"}"\n'
         f'[health]\nheartbeat_file = "{folder / "heartbeat.json"}"\n'
-        '[logging]\nlevel = "INFO"\n'
+        '[logging]\nlevel = "INFO"\n' + door
     )
     return config
 
@@ -234,13 +240,14 @@ async def run_level(
     silence_after: float,
     start_within: float = 300.0,
     log_to: Path | None = None,
+    door_limits: bool = True,
 ) -> LevelResult:
     """Start a fresh bot on a fresh fake, set the server up, send the bursts, and read what
     became of every interaction."""
     began = time.monotonic()
     server, _, community = await build_server(shape)
     with tempfile.TemporaryDirectory(prefix="inkwell-load-") as folder:
-        config = write_config(Path(folder), model)
+        config = write_config(Path(folder), model, door_limits=door_limits)
         async with server, bot_process(server, config) as bot:
             await wait_until_serving(server, bot, start_within)
             await community.set_up()
@@ -440,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=180.0,
         help="seconds after the last command an unanswered one counts as silence",
     )
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="turn [limits] commands per minute off, to see where the bot itself gives",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--logs", type=Path, help="keep each level's bot log in this folder")
     return parser
@@ -468,7 +480,13 @@ async def main_async(args: argparse.Namespace) -> int:
                 flush=True,
             )
             results.append(
-                await run_level(shape, model, silence_after=args.silence_after, log_to=args.logs)
+                await run_level(
+                    shape,
+                    model,
+                    silence_after=args.silence_after,
+                    log_to=args.logs,
+                    door_limits=not args.no_limits,
+                )
             )
     print(f"Load test, model {args.model}, on {cpu_name()} ({os.cpu_count()} CPUs)\n")
     print(table(results))

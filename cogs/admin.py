@@ -76,6 +76,7 @@ class AdminCog(commands.GroupCog, name="settings", description="Inkwell's settin
     @app_commands.command(name="show", description="Show Inkwell's settings for this server")
     async def show(self, interaction: discord.Interaction) -> None:
         """Show the current settings."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         settings = await self._database.guild_settings.get(self._guild(interaction))
         await self._reply(interaction, describe_settings(settings))
 

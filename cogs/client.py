@@ -95,14 +95,14 @@ class InkwellBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         await self.gate.refresh()
         if not self.settings.discord.owner_ids:
-            await self._learn_owners()
+            await self.learn_owners()
 
-    async def _learn_owners(self) -> None:
+    async def learn_owners(self) -> None:
         """Ask Discord who owns the application, so the gate (which cannot wait on Discord)
         never refuses them."""
         try:
             await self.is_owner(discord.Object(id=0))  # type: ignore[arg-type]
-        except discord.HTTPException:
+        except (discord.HTTPException, OSError):
             log.warning("Could not ask Discord who owns the application", exc_info=True)
 
     async def write_reply(self, interaction: discord.Interaction, draft: Draft) -> None:

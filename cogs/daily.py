@@ -112,6 +112,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
             return
         await acknowledge(interaction)
         assert interaction.guild_id is not None
+        self._form_prompts.pop(interaction.guild_id or 0, None)
         schedule, due = await self.service.setup(
             interaction.guild_id,
             channel_id=channel.id,
@@ -140,6 +141,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
         _require_manage_guild(interaction)
         await acknowledge(interaction)
         assert interaction.guild_id is not None
+        self._form_prompts.pop(interaction.guild_id, None)
         await self.service.pause(interaction.guild_id)
         await answer(
             interaction, "⏸ The prompt of the day is paused. /daily resume brings it back."
@@ -160,6 +162,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
         _require_manage_guild(interaction)
         await acknowledge(interaction)
         assert interaction.guild_id is not None
+        self._form_prompts.pop(interaction.guild_id, None)
         await self.service.remove(interaction.guild_id)
         await answer(interaction, "🗑 Removed. Past prompts stay in /daily archive.")
 
@@ -167,6 +170,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
     async def show(self, interaction: discord.Interaction) -> None:
         """The schedule and its next post (Manage Server)."""
         _require_manage_guild(interaction)
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         assert interaction.guild_id is not None
         schedule, due = await self.service.show(interaction.guild_id)
         state = (
@@ -200,6 +204,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
     @app_commands.describe(before="Show prompts before this date (YYYY-MM-DD)")
     async def archive(self, interaction: discord.Interaction, before: str | None = None) -> None:
         """Ten past prompts at a time, newest first."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         assert interaction.guild_id is not None
         prompts = await self.service.archive(interaction.guild_id, before)
         if not prompts:
@@ -212,15 +217,14 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
             f"\nOlder: /daily archive before:{prompts[-1].local_date}" if len(prompts) == 10 else ""
         )
         embed = discord.Embed(title="🌅 Past prompts", description="\n".join(lines) + more)
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=embed)
 
     @app_commands.command(name="leaderboard", description="Who received the most hearts")
     async def leaderboard(
         self, interaction: discord.Interaction, period: PeriodChoice = "week"
     ) -> None:
         """Members by hearts received on their entries."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         assert interaction.guild_id is not None
         rows = await self.service.leaderboard(interaction.guild_id, period)
         if not rows:
@@ -232,9 +236,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
             for rank, row in enumerate(rows, start=1)
         ]
         embed = discord.Embed(title=f"🏆 Hearts · {period}", description="\n".join(lines))
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=embed)
 
 
 async def setup(bot: InkwellBot) -> None:

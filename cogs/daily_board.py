@@ -17,6 +17,7 @@ import discord
 
 from bot.community.daily import DailyService
 from bot.errors import InkwellError
+from bot.storage import NotFound
 from bot.storage.daily import MAX_ENTRY_CHARS, DailyEntry, DailyPrompt, DailySchedule
 from bot.writing.destination import DestinationGone
 from cogs.errors import answering
@@ -204,7 +205,13 @@ async def on_entry_submitted(interaction: discord.Interaction, bot: InkwellBot) 
         await acknowledge(interaction)
         assert interaction.guild_id is not None
         service = service_of(bot)
-        today = await service.today(interaction.guild_id)
+        try:
+            today = await service.today(interaction.guild_id)
+        except NotFound as gone:  # removed, or not posted yet, while they wrote
+            raise InkwellError(
+                f"{gone.user_message} Your text is below, so nothing is lost.\n\n"
+                + _quoted(_value(interaction.data or {}))
+            ) from gone
         if today.id != int(match["prompt"]):
             raise InkwellError(
                 "That prompt's day ended while you wrote. Your text is below, so nothing is "

@@ -134,6 +134,7 @@ class PoemGameCog(commands.GroupCog, name=COG_NAME, group_name="poemgame"):
     @app_commands.command(name="status", description="Where this channel's poem game stands.")
     async def status(self, interaction: discord.Interaction) -> None:
         """Show the game privately (in exquisite corpse, your line to follow on your turn)."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         assert interaction.channel_id is not None
         stored = await self.service.in_channel(interaction.channel_id)
         await answer(interaction, status_text(stored, interaction.user.id))

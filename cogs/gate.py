@@ -80,13 +80,11 @@ class InteractionGate:
         assert self._inner is not None
         if self.admission.blocked.is_stale() and self._refreshing is None:
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_soon())
-        user_id = _user_id(data)
-        if user_id is None:
-            self._inner(data)
-            return
-        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
-        kind = data.get("type")
-        refusal = self.admission.check(user_id, guild_id, counted=kind != AUTOCOMPLETE)
+        try:
+            refusal = self._decide(data)
+        except Exception:  # raised here, it would end the shard's connection: let it in
+            log.exception("The gate could not decide on an interaction; letting it through")
+            refusal = None
         if refusal is None:
             self._inner(data)
             return
@@ -94,9 +92,21 @@ class InteractionGate:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    def _decide(self, data: dict[str, Any]) -> Refusal | None:
+        user_id = _user_id(data)
+        if user_id is None:
+            return None
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+        # Typing in an option box is not a command; a form's text must not be lost to a
+        # limit (opening the form was counted). Blocks hold for both.
+        counted = data.get("type") not in (AUTOCOMPLETE, MODAL_SUBMIT)
+        return self.admission.check(user_id, guild_id, counted=counted)
+
     async def _refresh_soon(self) -> None:
         try:
             await self.refresh()
+            if not bot_owners(self._bot):  # Discord didn't say at start-up: ask again
+                await self._bot.learn_owners()
         finally:
             self._refreshing = None
 
@@ -110,7 +120,7 @@ class InteractionGate:
             await interaction.response.send_message(
                 f"⚠️ {refusal.text}", ephemeral=True, allowed_mentions=NO_PINGS
             )
-        except discord.HTTPException as error:
+        except Exception as error:  # on a task of its own: nothing else would report it
             log.warning("Could not refuse interaction %s: %s", interaction.id, error)
 
     def _logged(

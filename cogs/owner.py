@@ -27,34 +27,41 @@ if TYPE_CHECKING:
     from cogs.client import InkwellBot
 
 # A bare id, or a pasted mention of a user (<@1>, <@!1>): what an owner is likely to paste.
-_TARGET = re.compile(r"\s*(?:<@!?)?(\d{15,20})>?\s*")
+_TARGET = re.compile(r"\s*(?:<@!?(\d{15,20})>|(\d{15,20}))\s*")
 MAX_SNOWFLAKE = 2**63 - 1
-MAX_LISTED = 50
+LIST_CHARS = 1_800  # under Discord's 2,000 per message, with room for the last line
 
 
 def parse_target(text: str) -> int:
     """The Discord id in ``text``, or a kind refusal."""
     match = _TARGET.fullmatch(text)
-    if match is None or not 0 < int(match[1]) <= MAX_SNOWFLAKE:
+    found = int(match[1] or match[2]) if match is not None else 0
+    if not 0 < found <= MAX_SNOWFLAKE:
         raise InvalidRequest(
             "That isn't a Discord id. Copy it with Developer Mode on (right-click → Copy ID): "
-            "a number of 17 to 20 digits."
+            "a number of 15 to 20 digits."
         )
-    return int(match[1])
+    return found
 
 
 def blocked_lines(blocks: list[Block]) -> str:
-    """The blocklist, a line each, newest last (at most ``MAX_LISTED``)."""
+    """The blocklist, a line each, as many as fit in one message (the CLI lists them all)."""
     if not blocks:
         return "Nobody is blocked."
-    lines = [
-        f"• {block.kind} `{block.target_id}` since <t:{int(block.blocked_at.timestamp())}:d>"
-        + (f" — {discord.utils.escape_markdown(block.reason)}" if block.reason else "")
-        for block in blocks[:MAX_LISTED]
-    ]
-    more = len(blocks) - MAX_LISTED
-    if more > 0:
-        lines.append(f"…and {more} more (`python -m bot block list` shows all).")
+    lines: list[str] = []
+    used = 0
+    for block in blocks:
+        line = (
+            f"• {block.kind} `{block.target_id}` since <t:{int(block.blocked_at.timestamp())}:d>"
+            + (f" — {discord.utils.escape_markdown(block.reason)}" if block.reason else "")
+        )
+        if used + len(line) + 1 > LIST_CHARS:
+            lines.append(
+                f"…and {len(blocks) - len(lines)} more (`python -m bot block list` shows all)."
+            )
+            break
+        lines.append(line)
+        used += len(line) + 1
     return "\n".join(lines)
 
 

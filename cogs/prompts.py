@@ -19,7 +19,7 @@ from bot.writing.commands import MAX_TEXT_CHARS
 from bot.writing.drafts import Draft
 from bot.writing.flow import WriteFlow
 from cogs.destinations import write_reply
-from cogs.private import acknowledge, answer
+from cogs.private import acknowledge, answer, answer_with
 
 if TYPE_CHECKING:
     from cogs.client import InkwellBot
@@ -105,15 +105,14 @@ class PromptsCog(commands.GroupCog, name="prompts", description="Your saved prom
     @app_commands.command(name="list", description="Your saved prompts")
     async def list_prompts(self, interaction: discord.Interaction) -> None:
         """List your saved prompts."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         prompts = await self._database.prompts.list(interaction.user.id)
         embed = discord.Embed(
             title=f"📝 Your saved prompts ({len(prompts)})",
             description=prompts_list_text(prompts),
             colour=discord.Colour.blurple(),
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=embed)
 
     @app_commands.command(name="use", description="Write a piece from one of your saved prompts")
     @app_commands.describe(name="The saved prompt (start typing to pick one)")

@@ -77,7 +77,8 @@ class InteractionLog:
             self.recent.error()
         if self.metrics is not None:
             self.metrics.commands.labels(command=name, outcome=outcome).inc()
-            self.metrics.command_seconds.labels(command=name).observe(seconds)
+            if outcome not in (BLOCKED, LIMITED):  # answered at the door: no command ran
+                self.metrics.command_seconds.labels(command=name).observe(seconds)
 
     def error(self, error: BaseException) -> None:
         """Count a failure the user was told about (a bug or a domain error)."""

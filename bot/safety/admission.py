@@ -112,8 +112,13 @@ class BlockedIds:
         self._read_at: float | None = None
 
     async def refresh(self) -> None:
-        """Read the blocklist again; if the database raises, the last snapshot stays."""
-        blocks = await self._load()
+        """Read the blocklist again; if the database raises, the last snapshot stays (and
+        the next try waits its turn, so an outage is not asked once per interaction)."""
+        try:
+            blocks = await self._load()
+        except Exception:
+            self._read_at = self._clock()
+            raise
         self._users = frozenset(b.target_id for b in blocks if b.kind == "user")
         self._guilds = frozenset(b.target_id for b in blocks if b.kind == "guild")
         self._read_at = self._clock()
@@ -157,8 +162,9 @@ class Admission:
         self._owners = owners
 
     def check(self, user_id: int, guild_id: int | None, *, counted: bool = True) -> Refusal | None:
-        """Decide for one interaction. ``counted=False`` (autocomplete) checks the blocklist
-        only: typing in an option box must not use up a member's commands."""
+        """Decide for one interaction. ``counted=False`` (autocomplete, a submitted form)
+        checks the blocklist only: typing in an option box must not use up a member's
+        commands, and a form's text must not be lost to a limit."""
         if user_id in self._owners():
             return None
         blocked = self.blocked.refusal(user_id, guild_id)

@@ -149,8 +149,8 @@ async def test_entries_and_hearts_in_post_mode(stack, clock):
         second = await server.modal_submit(again, {"entry": "another"})
         assert "already sent an entry" in await said(second, server)
         board = await server.slash("daily leaderboard", {"period": "week"}, user="bob")
-        await server.wait_for(lambda: board.callback() is not None, 10)
-        assert "Alice · ❤️ 1" in board.callback().json["data"]["embeds"][0]["description"]
+        shown = await board.wait_private_answer(10)  # after "thinking…", in its place
+        assert "Alice · ❤️ 1" in shown["embeds"][0]["description"]
         taken = await server.click(entry, heart, user="bob")
         assert "took your heart back" in await said(taken, server)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bench.load_outcomes import REFUSAL_MARK
 from bot.config import LimitsSettings
 from bot.safety import admission
 from tests.cogs.conftest import Stack, build_stack
@@ -128,10 +129,18 @@ async def test_commands_per_minute_are_limited_per_member_and_per_server(
         for _ in range(10):  # typing in an option box is not counted
             typed = await server.autocomplete("favorites show", {"id": ""}, "id", user="alice")
             await typed.wait_callback()
-        for _ in range(3):
+        opened = await server.slash("check", {"form": "haiku"}, user="alice")  # her 1st
+        await server.wait_for(lambda: opened.modal is not None)
+        for _ in range(2):
             assert "fast" not in await private_text(server, "help")
         refused = await private_text(server, "help")
+        assert refused.startswith(REFUSAL_MARK)  # as every refusal, so the load test sees it
         assert "You're going a little fast" in refused and "Try again in" in refused
+        # The form she opened is not lost to the limit: her text still arrives.
+        form = await server.modal_submit(
+            opened, {"poem": "an old silent pond\na frog jumps into the pond\nsplash"}
+        )
+        assert "Haiku check" in (await form.wait_private_answer(timeout=30))["content"]
         assert "fast" not in await private_text(server, "help", user="bob")  # the 4th here
         assert "fast" not in await private_text(server, "help", user="mod")  # the 5th
         busy = await private_text(server, "help", user="bob")
