@@ -143,19 +143,18 @@ class FavoritesCog(commands.GroupCog, name="favorites", description="Your saved 
     @app_commands.describe(favorite_id="The favourite's number (start typing to pick one)")
     async def show(self, interaction: discord.Interaction, favorite_id: FavoriteId) -> None:
         """Show a favourite with its attribution."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         favorite = await self._own_favorite(interaction, favorite_id)
         embed = piece_embed(favorite.piece, f"⭐ #{favorite.favorite.id}")
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=embed)
 
     @app_commands.command(name="remove", description="Take a piece out of your favourites")
     @app_commands.rename(favorite_id="id")
     @app_commands.describe(favorite_id="The favourite's number (start typing to pick one)")
     async def remove(self, interaction: discord.Interaction, favorite_id: FavoriteId) -> None:
         """Unstar a piece (the piece itself stays)."""
+        await acknowledge(interaction)  # a read, then a write
         favorite = await self._own_favorite(interaction, favorite_id)
-        await acknowledge(interaction)  # removing is a write
         if not await self._database.favorites.remove(interaction.user.id, favorite_id):
             raise self._not_yours(favorite_id)  # removed by a parallel click
         title = discord.utils.escape_markdown(piece_title(favorite.piece))

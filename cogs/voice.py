@@ -20,7 +20,7 @@ from bot.storage import Database
 from bot.storage.voices import AdapterRecord
 from bot.voice.choice import choosable, voice_of
 from bot.writing.flow import WriteFlow
-from cogs.private import NO_PINGS
+from cogs.private import acknowledge, answer_with
 from cogs.safety import channel_is_nsfw
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class VoiceCog(commands.GroupCog, name="voice", description="This server's own v
     @app_commands.describe(name="A voice of this server (default: the one it writes with)")
     async def card(self, interaction: discord.Interaction, name: str | None = None) -> None:
         """Show a voice's card: its data counts, its perplexities and its samples."""
+        await acknowledge(interaction)  # its reads can outlast 3 s on a busy loop
         guild_id = interaction.guild_id
         assert guild_id is not None  # guild_only
         database = self._database
@@ -104,9 +105,7 @@ class VoiceCog(commands.GroupCog, name="voice", description="This server's own v
         def mask(text: str) -> str:
             return self._flow.masked(text, guild_id=guild_id, nsfw=nsfw)
 
-        await interaction.response.send_message(
-            embed=card_embed(record, mask), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_with(interaction, embed=card_embed(record, mask))
 
     @card.autocomplete("name")
     async def _names(

@@ -70,7 +70,7 @@ async def test_choosing_a_voice_and_reading_its_card(stack):
             await handle.wait_private_answer()
         assert stack.database.guild_settings.cached(guild).voice_adapter == "harbour"
         card = await server.slash("voice card", {}, user="bob")
-        await card.wait_callback()
+        await card.wait_private_answer()  # "thinking…", then the card in its place
         peek = await server.slash("voice card", {"name": "theirs"}, user="bob")
         await peek.wait_private_answer()
         back = await server.slash("settings voice", {"adapter": "none"}, user="mod")
@@ -80,8 +80,9 @@ async def test_choosing_a_voice_and_reading_its_card(stack):
     assert "no voice called 'theirs'" in theirs.private_answer()["content"]
     assert "files are missing" in gone.private_answer()["content"]
     assert "built from 3 authors" in chosen.private_answer()["content"]
-    data = card.callback().json["data"]
-    assert data["flags"] & EPHEMERAL and data["allowed_mentions"] == {"parse": []}
+    assert card.callback().json["data"]["flags"] & EPHEMERAL
+    data = card.original_edits()[-1].json
+    assert data["allowed_mentions"] == {"parse": []}
     (embed,) = data["embeds"]
     shown = str(embed)
     assert "Built from 3 authors" in embed["description"] and "40 pieces" in embed["description"]
