@@ -112,7 +112,6 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
             return
         await acknowledge(interaction)
         assert interaction.guild_id is not None
-        self._form_prompts.pop(interaction.guild_id or 0, None)
         schedule, due = await self.service.setup(
             interaction.guild_id,
             channel_id=channel.id,
@@ -122,6 +121,7 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
             mode=mode,
             owner_id=interaction.user.id,
         )
+        self._form_prompts.pop(interaction.guild_id, None)  # a new time zone is a new day
         await answer(
             interaction,
             f"🌅 A prompt every day at {schedule.local_time} ({schedule.timezone}) in "
@@ -141,8 +141,8 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
         _require_manage_guild(interaction)
         await acknowledge(interaction)
         assert interaction.guild_id is not None
-        self._form_prompts.pop(interaction.guild_id, None)
         await self.service.pause(interaction.guild_id)
+        self._form_prompts.pop(interaction.guild_id, None)
         await answer(
             interaction, "⏸ The prompt of the day is paused. /daily resume brings it back."
         )
@@ -162,8 +162,8 @@ class DailyCog(commands.GroupCog, name=COG_NAME, group_name="daily"):
         _require_manage_guild(interaction)
         await acknowledge(interaction)
         assert interaction.guild_id is not None
-        self._form_prompts.pop(interaction.guild_id, None)
         await self.service.remove(interaction.guild_id)
+        self._form_prompts.pop(interaction.guild_id, None)
         await answer(interaction, "🗑 Removed. Past prompts stay in /daily archive.")
 
     @app_commands.command(name="show", description="How the prompt of the day is set up")

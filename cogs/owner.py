@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.errors import InvalidRequest
 from bot.ops.stats import Vitals
 from bot.storage import Database
-from bot.storage.blocklist import MAX_REASON_CHARS, Block, BlockKind
+from bot.storage.blocklist import MAX_REASON_CHARS, Block
 from cogs.access import owner_only
 from cogs.gate import InteractionGate, bot_owners
 from cogs.private import NO_PINGS, acknowledge, answer
@@ -98,8 +98,7 @@ class OwnerCog(commands.GroupCog, name="owner", description="For the bot's owner
         if kind == "user" and target_id in bot_owners(self._bot):
             raise InvalidRequest("That is one of the bot's owners, who are never blocked.")
         await acknowledge(interaction)
-        kind_of: BlockKind = kind
-        added = await self._database.blocklist.block(kind_of, target_id, reason)
+        added = await self._database.blocklist.block(kind, target_id, reason)
         await self._gate.refresh()
         what = "user" if kind == "user" else "server"
         await answer(
